@@ -1,0 +1,75 @@
+// Package plan holds drsorch's domain: protection groups, recovery plans
+// and their waves, executions with their waves and launches, and the rules
+// that make a definition valid. It does no I/O.
+package plan
+
+import "time"
+
+// Failure policies of a wave.
+const (
+	FailureStop     = "stop"
+	FailureContinue = "continue"
+)
+
+// ProtectionGroup is a named set of DRS source servers in one account and
+// region: explicit IDs, a tag selector resolved at run time, or both.
+type ProtectionGroup struct {
+	ID              string    `json:"id"`
+	Name            string    `json:"name"`
+	Description     string    `json:"description,omitempty"`
+	AccountID       string    `json:"accountId,omitempty"`
+	Region          string    `json:"region"`
+	SourceServerIDs []string  `json:"sourceServerIds,omitempty"`
+	ServerSelector  *Selector `json:"serverSelector,omitempty"`
+	Version         int64     `json:"version"`
+	CreatedAt       time.Time `json:"createdAt"`
+	UpdatedAt       time.Time `json:"updatedAt"`
+}
+
+// Selector chooses source servers by their DRS tags. A server matches when
+// it carries every listed tag with exactly the listed value.
+type Selector struct {
+	Tags map[string]string `json:"tags"`
+}
+
+// RecoveryPlan is an ordered list of waves with a recovery time objective.
+type RecoveryPlan struct {
+	ID          string    `json:"id"`
+	Name        string    `json:"name"`
+	Description string    `json:"description,omitempty"`
+	RTOMinutes  int       `json:"rtoMinutes,omitempty"`
+	Waves       []Wave    `json:"waves"`
+	Version     int64     `json:"version"`
+	CreatedAt   time.Time `json:"createdAt"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
+// Wave is one stage of a plan.
+//
+// DependsOn distinguishes absent (nil: the previous wave) from empty (no
+// dependency); Normalize makes it explicit. MinSuccessPercent is a pointer
+// so that an explicit 0 differs from the default of 100.
+type Wave struct {
+	Name               string   `json:"name"`
+	ProtectionGroupIDs []string `json:"protectionGroupIds"`
+	DependsOn          []string `json:"dependsOn"`
+	PauseBefore        bool     `json:"pauseBefore,omitempty"`
+	FailurePolicy      string   `json:"failurePolicy,omitempty"`
+	MinSuccessPercent  *int     `json:"minSuccessPercent,omitempty"`
+	Hooks              *Hooks   `json:"hooks,omitempty"`
+}
+
+// Hooks are HTTP webhooks called before a wave launches and after it ends.
+type Hooks struct {
+	Before []Hook `json:"before,omitempty"`
+	After  []Hook `json:"after,omitempty"`
+}
+
+// Hook is one webhook call. A non-2xx answer after the retries fails the
+// hook, and the wave's failure policy applies.
+type Hook struct {
+	Name           string `json:"name,omitempty"`
+	URL            string `json:"url"`
+	TimeoutSeconds int    `json:"timeoutSeconds,omitempty"`
+	Retries        int    `json:"retries,omitempty"`
+}
