@@ -84,7 +84,10 @@ type ExecutionFilter struct {
 // per launch and one per batch, plus an append-only event list.
 type ExecutionStore interface {
 	// CreateExecution writes the header, its waves and launches and the
-	// given events atomically; every record gets Version 1.
+	// given events atomically; every record gets Version 1. It fails with
+	// ErrExists, writing nothing, when another execution of the same plan
+	// is still active (plan.Active of its status), so that two concurrent
+	// starts of one plan cannot both succeed.
 	CreateExecution(ctx context.Context, e *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, events []plan.Event) error
 	GetExecution(ctx context.Context, id string) (*plan.Execution, error)
 	ListExecutions(ctx context.Context, f ExecutionFilter, opts ListOptions) (Page[plan.Execution], error)
