@@ -1,0 +1,126 @@
+package drs
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/drs"
+)
+
+// Config says how to reach DRS. The zero value uses the SDK's defaults: its
+// credential chain, its region, its endpoint resolution.
+type Config struct {
+	// Region overrides the region of the SDK's configuration (AWS_REGION,
+	// the shared config file, …).
+	Region string
+	// Endpoint is a base URL such as http://127.0.0.1:8089. Empty: the
+	// SDK's resolution, which honours AWS_ENDPOINT_URL_DRS and
+	// AWS_ENDPOINT_URL.
+	Endpoint string
+	// MaxAttempts is how many times one call is tried, counting the first
+	// (default 5, or AWS_MAX_ATTEMPTS when set).
+	MaxAttempts int
+	// MaxBackoff caps the wait between two attempts, including a wait the
+	// service asked for with Retry-After (default 20s).
+	MaxBackoff time.Duration
+	// HTTPClient replaces the SDK's HTTP client, for example to serve
+	// requests in-process from the emulator.
+	HTTPClient *http.Client
+	// Logger receives the client's debug events (each retry, with its
+	// delay). Nil: discard.
+	Logger *slog.Logger
+}
+
+// api lists the SDK operations the Client calls, with the SDK's own
+// signatures. It is the seam for unit tests, and the list the IAM policy in
+// deploy/iam-policy.json must match: TestIAMPolicyMatchesOperations compares
+// the two.
+type api interface {
+	DescribeSourceServers(context.Context, *drs.DescribeSourceServersInput, ...func(*drs.Options)) (*drs.DescribeSourceServersOutput, error)
+	StartRecovery(context.Context, *drs.StartRecoveryInput, ...func(*drs.Options)) (*drs.StartRecoveryOutput, error)
+	DescribeJobs(context.Context, *drs.DescribeJobsInput, ...func(*drs.Options)) (*drs.DescribeJobsOutput, error)
+	DescribeJobLogItems(context.Context, *drs.DescribeJobLogItemsInput, ...func(*drs.Options)) (*drs.DescribeJobLogItemsOutput, error)
+	DescribeRecoveryInstances(context.Context, *drs.DescribeRecoveryInstancesInput, ...func(*drs.Options)) (*drs.DescribeRecoveryInstancesOutput, error)
+	DescribeRecoverySnapshots(context.Context, *drs.DescribeRecoverySnapshotsInput, ...func(*drs.Options)) (*drs.DescribeRecoverySnapshotsOutput, error)
+	TerminateRecoveryInstances(context.Context, *drs.TerminateRecoveryInstancesInput, ...func(*drs.Options)) (*drs.TerminateRecoveryInstancesOutput, error)
+	GetLaunchConfiguration(context.Context, *drs.GetLaunchConfigurationInput, ...func(*drs.Options)) (*drs.GetLaunchConfigurationOutput, error)
+	UpdateLaunchConfiguration(context.Context, *drs.UpdateLaunchConfigurationInput, ...func(*drs.Options)) (*drs.UpdateLaunchConfigurationOutput, error)
+}
+
+var _ api = (*drs.Client)(nil)
+
+// Client is drsorch's DRS port for one account and region, on the
+// aws-sdk-go-v2 DRS client. It is safe for concurrent use.
+//
+// Every call is retried by the SDK on throttling, 5xx, timeouts and
+// connection errors, waiting what Retry-After asks (see newRetryer); every
+// list is followed to its last page; every lookup by ID is split into
+// requests of the API's size limit. Errors are *Error values.
+type Client struct {
+	api    api
+	region string
+	log    *slog.Logger
+}
+
+// NewClient loads the SDK's default configuration (credential chain,
+// region, shared files, AWS_* environment), applies cfg on top of it and
+// returns a Client. It makes no request.
+func NewClient(ctx context.Context, cfg Config) (*Client, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	log = log.With("component", "drs")
+
+	var opts []func(*config.LoadOptions) error
+	if cfg.Region != "" {
+		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	if cfg.HTTPClient != nil {
+		opts = append(opts, config.WithHTTPClient(cfg.HTTPClient))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return nil, fmt.Errorf("drs: load aws config: %w", err)
+	}
+	if awsCfg.Region == "" {
+		return nil, fmt.Errorf("drs: no region: set AWS_REGION or the region flag")
+	}
+
+	attempts := cfg.MaxAttempts
+	if attempts <= 0 {
+		attempts = awsCfg.RetryMaxAttempts
+	}
+	if attempts <= 0 {
+		attempts = defaultMaxAttempts
+	}
+	maxBackoff := cfg.MaxBackoff
+	if maxBackoff <= 0 {
+		maxBackoff = defaultMaxBackoff
+	}
+	retryer := newRetryer(attempts, maxBackoff, log)
+
+	sdk := drs.NewFromConfig(awsCfg, func(o *drs.Options) {
+		if cfg.Endpoint != "" {
+			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+		o.Retryer = retryer
+		// Zero keeps the client from wrapping our retryer with the
+		// attempts of AWS_MAX_ATTEMPTS; they are already in it.
+		o.RetryMaxAttempts = 0
+	})
+	return newClient(sdk, awsCfg.Region, log), nil
+}
+
+func newClient(a api, region string, log *slog.Logger) *Client {
+	return &Client{api: a, region: region, log: log}
+}
+
+// Region returns the region the Client talks to.
+func (c *Client) Region() string { return c.region }

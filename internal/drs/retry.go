@@ -1,0 +1,85 @@
+package drs
+
+import (
+	"errors"
+	"log/slog"
+	"math/rand/v2"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/smithy-go"
+)
+
+// Retry defaults. DRS documents no request rate, only throttling with a
+// Retry-After, so the client waits as long as it is told, up to a cap.
+const (
+	defaultMaxAttempts = 5
+	defaultMaxBackoff  = 20 * time.Second
+	baseDelay          = 100 * time.Millisecond
+	throttleBaseDelay  = 500 * time.Millisecond
+)
+
+// newRetryer is the SDK's standard retryer (it decides what is retryable:
+// throttling, 5xx, timeouts and connection errors) with two changes:
+//
+//   - the backoff honours Retry-After, which the standard retryer ignores
+//     (it only reads X-Amz-Retry-After, which DRS does not send);
+//   - the client-side retry quota is off: when DRS says "come back in N
+//     seconds", a local token bucket must not turn that into a failure in
+//     the middle of a recovery.
+func newRetryer(maxAttempts int, maxBackoff time.Duration, log *slog.Logger) aws.Retryer {
+	b := &backoff{max: maxBackoff, log: log, rand: rand.Int64N}
+	return retry.NewStandard(func(o *retry.StandardOptions) {
+		o.MaxAttempts = maxAttempts
+		o.MaxBackoff = maxBackoff
+		o.Backoff = b
+		o.RateLimiter = ratelimit.None
+	})
+}
+
+// backoff computes the wait before attempt+1. Without a Retry-After it is
+// exponential with full jitter. With one it is the server's wait plus up to
+// a fifth more, so that many clients told the same thing do not return in
+// the same instant; either way at most max.
+type backoff struct {
+	max  time.Duration
+	log  *slog.Logger
+	rand func(n int64) int64 // [0, n), replaced in tests
+}
+
+// BackoffDelay implements retry.BackoffDelayer.
+func (b *backoff) BackoffDelay(attempt int, err error) (time.Duration, error) {
+	base := baseDelay
+	if classify(err) == ErrThrottled {
+		base = throttleBaseDelay
+	}
+	ceiling := b.max
+	if attempt < 30 && base<<attempt < ceiling {
+		ceiling = base << attempt
+	}
+	d := time.Duration(b.jitter(int64(ceiling)))
+
+	retryAfter, told := RetryAfter(err)
+	if told {
+		d = retryAfter + time.Duration(b.jitter(int64(retryAfter/5)))
+	}
+	d = min(d, b.max)
+
+	code := ""
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		code = apiErr.ErrorCode()
+	}
+	b.log.Debug("retrying drs request", "attempt", attempt, "delay", d,
+		"retry_after", retryAfter, "code", code, "error", err)
+	return d, nil
+}
+
+func (b *backoff) jitter(n int64) int64 {
+	if n <= 0 {
+		return 0
+	}
+	return b.rand(n)
+}
