@@ -1,0 +1,173 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/drs"
+	"github.com/drsorch/drsorch/internal/store"
+	"github.com/drsorch/drsorch/internal/store/sqlitestore"
+)
+
+// appConfig is what a serving drsorch process needs to know. serve fills
+// it from flags; demo fills it too and adds its own parts to the app.
+type appConfig struct {
+	// Store names the store: "sqlite:PATH".
+	Store string
+	// Region is the default region of DRS calls and of new groups.
+	Region string
+	// DRSEndpoint overrides the DRS endpoint (empty: the SDK's
+	// resolution, AWS_ENDPOINT_URL_DRS included).
+	DRSEndpoint string
+	// DRSHTTPClient, when set, carries the DRS requests, so that an
+	// in-process emulator can answer them without a socket.
+	DRSHTTPClient *http.Client
+	Logger        *slog.Logger
+}
+
+// app is a wired drsorch server: store, DRS clients, REST API and the HTTP
+// routes on top. Callers may mount more handlers on mux before serve.
+type app struct {
+	log   *slog.Logger
+	store store.Store
+	drs   *drs.Clients
+	api   *api.Server
+	mux   *http.ServeMux
+
+	// shutdownGrace is how long serve lets requests finish on shutdown
+	// before it closes their connections.
+	shutdownGrace time.Duration
+}
+
+// newApp opens the store and builds the DRS clients and the API. It makes
+// no DRS request. Close the app to close its store.
+func newApp(ctx context.Context, cfg appConfig) (*app, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	st, err := openStore(ctx, cfg.Store)
+	if err != nil {
+		return nil, err
+	}
+	clients := drs.NewClients(ctx, drs.Config{
+		Region:     cfg.Region,
+		Endpoint:   cfg.DRSEndpoint,
+		HTTPClient: cfg.DRSHTTPClient,
+		Logger:     log,
+	})
+	a := &app{
+		log:           log,
+		store:         st,
+		drs:           clients,
+		mux:           http.NewServeMux(),
+		shutdownGrace: 10 * time.Second,
+	}
+	a.api = api.New(api.Options{
+		Store:         st,
+		DRS:           api.SourceServersFunc(a.sourceServers),
+		DefaultRegion: cfg.Region,
+		Logger:        log,
+	})
+	h := a.api.Handler()
+	a.mux.Handle("/api/", h)
+	a.mux.Handle("/healthz", h)
+	a.mux.Handle("/readyz", h)
+	return a, nil
+}
+
+// sourceServers lists every source server of an account and region.
+func (a *app) sourceServers(ctx context.Context, accountID, region string) ([]drs.SourceServer, error) {
+	c, err := a.drs.For(ctx, accountID, region)
+	if err != nil {
+		return nil, err
+	}
+	return c.DescribeSourceServers(ctx, nil)
+}
+
+// openStore opens the store a --store value names.
+func openStore(ctx context.Context, spec string) (store.Store, error) {
+	kind, arg, ok := strings.Cut(spec, ":")
+	switch {
+	case !ok || arg == "":
+		return nil, fmt.Errorf("store %q: want sqlite:PATH", spec)
+	case kind == "sqlite":
+		st, err := sqlitestore.Open(ctx, arg)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
+	}
+	return nil, fmt.Errorf("store %q: unknown kind %q (want sqlite:PATH)", spec, kind)
+}
+
+// serve answers HTTP on ln until ctx is done, then shuts down: it stops
+// accepting, lets requests in flight finish for shutdownGrace, and then
+// cancels the rest (long-lived event streams among them).
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelBase()
+	srv := &http.Server{
+		Handler:           a.mux,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       time.Minute,
+		// No WriteTimeout: event streams stay open for as long as an
+		// execution runs. Slow clients are bounded by the idle timeout.
+		IdleTimeout: 2 * time.Minute,
+		ErrorLog:    slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+		BaseContext: func(net.Listener) context.Context { return base },
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("listening", "addr", ln.Addr().String())
+
+	select {
+	case err := <-errc:
+		return fmt.Errorf("serve http: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("shutting down")
+	sctx, cancel := context.WithTimeout(context.Background(), a.shutdownGrace)
+	defer cancel()
+	err := srv.Shutdown(sctx)
+	if errors.Is(err, context.DeadlineExceeded) {
+		cancelBase()
+		err = srv.Close()
+	}
+	if err != nil {
+		return fmt.Errorf("shut down http: %w", err)
+	}
+	if err := <-errc; !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("serve http: %w", err)
+	}
+	a.log.Info("stopped")
+	return nil
+}
+
+// Close releases the app's store.
+func (a *app) Close() error { return a.store.Close() }
+
+// newLogger returns the process logger writing to w in format "text" or
+// "json" at level "debug", "info", "warn" or "error".
+func newLogger(w io.Writer, format, level string) (*slog.Logger, error) {
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(level)); err != nil {
+		return nil, fmt.Errorf("log level %q: want debug, info, warn or error", level)
+	}
+	opts := &slog.HandlerOptions{Level: lv}
+	switch format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("log format %q: want text or json", format)
+}

@@ -1,0 +1,69 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"os"
+)
+
+func init() { register("serve", "serve the REST API", runServe) }
+
+func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: drsorch serve [flags]")
+		fmt.Fprintln(fs.Output(), "\nEvery flag can also be set as DRSORCH_<FLAG>, such as DRSORCH_LISTEN.")
+		fs.PrintDefaults()
+	}
+	listen := fs.String("listen", "127.0.0.1:8080", "address to serve HTTP on")
+	storeSpec := fs.String("store", "sqlite:drsorch.db", "store: sqlite:PATH")
+	endpoint := fs.String("drs-endpoint", "", "DRS endpoint URL, such as an emulator's (default: the AWS SDK's, AWS_ENDPOINT_URL_DRS included)")
+	region := fs.String("region", defaultRegion(), "default AWS region of DRS calls and new groups")
+	logFormat := fs.String("log-format", "text", "log format: text or json")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
+	}
+	if err := envDefaults(fs); err != nil {
+		return err
+	}
+	log, err := newLogger(stderr, *logFormat, *logLevel)
+	if err != nil {
+		return err
+	}
+
+	a, err := newApp(ctx, appConfig{
+		Store:       *storeSpec,
+		Region:      *region,
+		DRSEndpoint: *endpoint,
+		Logger:      log,
+	})
+	if err != nil {
+		return err
+	}
+	defer a.Close()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	return a.serve(ctx, ln)
+}
+
+// defaultRegion is the region the AWS SDK would pick from the environment,
+// or us-east-1.
+func defaultRegion() string {
+	for _, k := range []string{"AWS_REGION", "AWS_DEFAULT_REGION"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return "us-east-1"
+}

@@ -1,0 +1,135 @@
+// Package api serves drsorch's REST API under /api/v1: protection groups,
+// recovery plans, the DRS source servers they select, and executions, plus
+// the OpenAPI document that describes them and the health endpoints.
+//
+// Handlers return errors and one adapter writes every response, so that
+// statuses, error bodies and logging are the same on every route.
+package api
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/drsorch/drsorch/internal/drs"
+	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/store"
+)
+
+// SourceServers lists the DRS source servers of one account and region.
+// An empty accountID means the account of the credentials in use.
+type SourceServers interface {
+	SourceServers(ctx context.Context, accountID, region string) ([]drs.SourceServer, error)
+}
+
+// SourceServersFunc adapts a function to SourceServers; main uses it to
+// put *drs.Clients behind the interface.
+type SourceServersFunc func(ctx context.Context, accountID, region string) ([]drs.SourceServer, error)
+
+// SourceServers calls f.
+func (f SourceServersFunc) SourceServers(ctx context.Context, accountID, region string) ([]drs.SourceServer, error) {
+	return f(ctx, accountID, region)
+}
+
+// Options configure a Server.
+type Options struct {
+	Store store.Store
+	// DRS lists source servers; nil makes /api/v1/source-servers a 500.
+	DRS SourceServers
+	// DefaultRegion is used when a group or a query names no region.
+	DefaultRegion string
+	Logger        *slog.Logger
+	// Now is the clock for timestamps; nil means time.Now.
+	Now func() time.Time
+	// Executions starts, controls and reads executions; nil makes the
+	// execution routes a 500.
+	Executions *execution.Service
+}
+
+// Server is the REST API. It is safe for concurrent use.
+type Server struct {
+	store         store.Store
+	drs           SourceServers
+	defaultRegion string
+	log           *slog.Logger
+	now           func() time.Time
+	executions    *execution.Service
+
+	routes  []Route
+	handler http.Handler
+}
+
+// Route is one registered method and path pattern.
+type Route struct {
+	Method  string
+	Pattern string
+}
+
+// New returns a Server with its routes registered.
+func New(opts Options) *Server {
+	s := &Server{
+		store:         opts.Store,
+		drs:           opts.DRS,
+		defaultRegion: opts.DefaultRegion,
+		log:           opts.Logger,
+		now:           opts.Now,
+		executions:    opts.Executions,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "api")
+	if s.now == nil {
+		s.now = time.Now
+	}
+	mux := http.NewServeMux()
+	s.routesHealth(mux)
+	s.routesGroups(mux)
+	s.routesPlans(mux)
+	s.routesServers(mux)
+	s.routesExecutions(mux)
+	s.handle(mux, "GET", "/api/v1/openapi.json", s.openAPI)
+	s.handler = s.middleware(s.unmatched(mux))
+	return s
+}
+
+// Handler returns the http.Handler serving every route.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// Routes returns the registered routes in registration order.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
+// handlerFunc is a handler that returns its error for adapt to render.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+// handle registers h for method and path on mux and records the route, so
+// that tests can compare the routes with the OpenAPI document.
+func (s *Server) handle(mux *http.ServeMux, method, path string, h handlerFunc) {
+	s.routes = append(s.routes, Route{Method: method, Pattern: path})
+	mux.Handle(method+" "+path, s.adapt(h))
+}
+
+// adapt turns a handlerFunc into an http.Handler: a returned error becomes
+// the JSON error response, and an unexpected one is logged with its detail.
+func (s *Server) adapt(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		he, unexpected := toHTTP(err)
+		if unexpected {
+			s.log.ErrorContext(r.Context(), "request failed",
+				"method", r.Method, "path", r.URL.Path,
+				"request_id", RequestID(r.Context()), "error", err)
+		}
+		if sw, ok := w.(*statusWriter); ok && sw.wrote {
+			// Part of the response is out; a second status cannot follow.
+			return
+		}
+		writeJSON(w, he.Status, errorBody{Error: errorJSON{
+			Code: he.Code, Message: he.Message, Field: he.Field, Details: he.Details,
+		}})
+	})
+}

@@ -1,0 +1,196 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/plan"
+)
+
+const executionsPath = "/api/v1/executions"
+
+func (s *Server) routesExecutions(mux *http.ServeMux) {
+	s.handle(mux, "POST", plansPath+"/{id}/executions", s.handleStartExecution)
+	s.handle(mux, "GET", executionsPath, s.handleListExecutions)
+	s.handle(mux, "GET", executionsPath+"/{id}", s.handleGetExecution)
+	s.handle(mux, "GET", executionsPath+"/{id}/events", s.handleExecutionEvents)
+	for _, c := range []struct {
+		name string
+		do   func(*execution.Service) control
+	}{
+		{"pause", func(x *execution.Service) control { return x.Pause }},
+		{"resume", func(x *execution.Service) control { return x.Resume }},
+		{"cancel", func(x *execution.Service) control { return x.Cancel }},
+		{"retry", func(x *execution.Service) control { return x.Retry }},
+		{"cleanup", func(x *execution.Service) control { return x.Cleanup }},
+	} {
+		s.handle(mux, "POST", executionsPath+"/{id}/"+c.name, s.handleControl(c.do))
+	}
+	s.handle(mux, "POST", executionsPath+"/{id}/waves/{name}/approve", s.handleApprove)
+}
+
+// control is one of the execution.Service controls.
+type control func(ctx context.Context, id, by string) (*execution.View, error)
+
+// startRequest is the body of POST …/executions. PointInTime is a string
+// so that a bad time is reported against its field.
+type startRequest struct {
+	Mode        string  `json:"mode"`
+	PointInTime *string `json:"pointInTime,omitempty"`
+}
+
+// executionService returns the execution service, or an error when the server
+// was built without one.
+func (s *Server) executionService() (*execution.Service, error) {
+	if s.executions == nil {
+		return nil, errors.New("api: no execution service configured")
+	}
+	return s.executions, nil
+}
+
+func (s *Server) handleStartExecution(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.executionService()
+	if err != nil {
+		return err
+	}
+	var req startRequest
+	if err := decode(w, r, &req); err != nil {
+		return err
+	}
+	var pit *time.Time
+	if req.PointInTime != nil {
+		t, err := time.Parse(time.RFC3339, *req.PointInTime)
+		if err != nil {
+			return invalid("pointInTime", "pointInTime %q is not an RFC 3339 time", *req.PointInTime)
+		}
+		pit = &t
+	}
+	res, err := svc.Start(r.Context(), r.PathValue("id"), req.Mode, pit, caller(r))
+	if err != nil {
+		return executionError(err)
+	}
+	w.Header().Set("Location", executionsPath+"/"+res.ExecutionID)
+	return writeJSON(w, http.StatusAccepted, res)
+}
+
+// executionStatuses are the statuses ?status= accepts.
+var executionStatuses = []string{plan.ExecPending, plan.ExecRunning, plan.ExecPaused,
+	plan.ExecCancelling, plan.ExecCompleted, plan.ExecPartial, plan.ExecFailed, plan.ExecCancelled}
+
+func (s *Server) handleListExecutions(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.executionService()
+	if err != nil {
+		return err
+	}
+	opts, err := listOptions(r)
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := execution.Filter{PlanID: q.Get("planId"), Status: q.Get("status")}
+	if f.Status != "" && !slices.Contains(executionStatuses, f.Status) {
+		return invalid("status", "status %q is not one of %v", f.Status, executionStatuses)
+	}
+	page, err := svc.List(r.Context(), f, opts)
+	if err != nil {
+		return err
+	}
+	return writeJSON(w, http.StatusOK, newList(page.Items, page.NextToken))
+}
+
+func (s *Server) handleGetExecution(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.executionService()
+	if err != nil {
+		return err
+	}
+	v, err := svc.Get(r.Context(), r.PathValue("id"))
+	if err != nil {
+		return executionError(err)
+	}
+	w.Header().Set("ETag", etag(v.Version))
+	return writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Server) handleControl(do func(*execution.Service) control) handlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) error {
+		svc, err := s.executionService()
+		if err != nil {
+			return err
+		}
+		v, err := do(svc)(r.Context(), r.PathValue("id"), caller(r))
+		if err != nil {
+			return executionError(err)
+		}
+		return writeJSON(w, http.StatusAccepted, v)
+	}
+}
+
+func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) error {
+	svc, err := s.executionService()
+	if err != nil {
+		return err
+	}
+	v, err := svc.Approve(r.Context(), r.PathValue("id"), r.PathValue("name"), caller(r))
+	if err != nil {
+		return executionError(err)
+	}
+	return writeJSON(w, http.StatusAccepted, v)
+}
+
+// caller names who makes a request, for the execution's audit events.
+// TODO: the authenticated principal, once requests are authenticated.
+func caller(r *http.Request) string { return "" }
+
+// executionError turns the execution service's refusals into API errors;
+// anything else passes through to the common mapping.
+func executionError(err error) error {
+	var e *execution.Error
+	if !errors.As(err, &e) {
+		return err
+	}
+	he := &Error{Message: e.Message}
+	switch e.Kind {
+	case execution.KindNotFound:
+		he.Status, he.Code = http.StatusNotFound, CodeNotFound
+	case execution.KindConflict:
+		he.Status, he.Code = http.StatusConflict, CodeConflict
+	default:
+		he.Status, he.Code = http.StatusBadRequest, CodeInvalid
+	}
+	for _, p := range e.Problems {
+		he.Details = append(he.Details, Detail{Code: p.Code, Message: p.Message, Field: p.Field})
+	}
+	for _, p := range e.Problems {
+		if p.Field != "" {
+			he.Field = p.Field
+			break
+		}
+	}
+	return he
+}
+
+// afterSeq reads the event cursor: ?after=, else ?nextToken=, else the
+// Last-Event-ID header of a reconnecting event stream.
+func afterSeq(r *http.Request) (int64, error) {
+	q := r.URL.Query()
+	for _, c := range []struct{ field, v string }{
+		{"after", q.Get("after")},
+		{"nextToken", q.Get("nextToken")},
+		{"Last-Event-ID", r.Header.Get("Last-Event-ID")},
+	} {
+		if c.v == "" {
+			continue
+		}
+		n, err := strconv.ParseInt(c.v, 10, 64)
+		if err != nil || n < 0 {
+			return 0, invalid(c.field, "%s %q is not an event sequence number", c.field, c.v)
+		}
+		return n, nil
+	}
+	return 0, nil
+}
