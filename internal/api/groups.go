@@ -200,5 +200,5 @@ func (s *Server) allGroups(ctx context.Context) ([]plan.ProtectionGroup, error) 
 	}
 }
 
-func groupName(id string) string   { return fmt.Sprintf("protection group %q", id) }
+func groupName(id string) string    { return fmt.Sprintf("protection group %q", id) }
 func groupNamed(name string) string { return fmt.Sprintf("a protection group named %q", name) }

@@ -162,5 +162,5 @@ func (s *Server) allPlans(ctx context.Context) ([]plan.RecoveryPlan, error) {
 	}
 }
 
-func planName(id string) string   { return fmt.Sprintf("recovery plan %q", id) }
+func planName(id string) string    { return fmt.Sprintf("recovery plan %q", id) }
 func planNamed(name string) string { return fmt.Sprintf("a recovery plan named %q", name) }
