@@ -95,6 +95,8 @@ type ExecutionFilter struct {
 // Within an execution a wave is identified by its Index, a launch by its
 // Wave and SourceServerID, and a batch by its ID. Records whose
 // ExecutionID is empty take the execution's; a different one is an error.
+// The List methods of an execution's records return ErrNotFound for an
+// execution that does not exist.
 type ExecutionStore interface {
 	// CreateExecution writes the header, its waves and launches and the
 	// given events atomically; every record gets Version 1. It fails with
