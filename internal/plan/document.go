@@ -496,6 +496,9 @@ func unmarshalStrict(data []byte, v any) error {
 // MarshalYAML writes doc as a YAML stream, one document per object: its
 // groups, then its plans, each in the order doc holds them.
 func MarshalYAML(doc Document) ([]byte, error) {
+	if len(doc.Groups) == 0 && len(doc.Plans) == 0 {
+		return nil, nil // the encoder cannot close a stream it never began
+	}
 	var buf bytes.Buffer
 	enc := yaml.NewEncoder(&buf)
 	enc.SetIndent(2)
