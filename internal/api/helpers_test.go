@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -60,18 +59,8 @@ func newTestEnvWith(t *testing.T, st store.Store) *testEnv {
 func (e *testEnv) do(method, path string, body any, hdr ...string) *httptest.ResponseRecorder {
 	e.t.Helper()
 	var r io.Reader
-	switch b := body.(type) {
-	case nil:
-	case string:
-		r = strings.NewReader(b)
-	case []byte:
-		r = bytes.NewReader(b)
-	default:
-		j, err := json.Marshal(b)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		r = bytes.NewReader(j)
+	if body != nil {
+		r = bytes.NewReader(bodyBytes(e.t, body))
 	}
 	req := httptest.NewRequest(method, path, r)
 	if body != nil {
@@ -89,6 +78,32 @@ func (e *testEnv) do(method, path string, body any, hdr ...string) *httptest.Res
 	return rec
 }
 
+// bodyBytes is a request body: a string as it is, or a value encoded.
+func bodyBytes(t *testing.T, body any) []byte {
+	t.Helper()
+	switch b := body.(type) {
+	case string:
+		return []byte(b)
+	case []byte:
+		return b
+	}
+	j, err := json.Marshal(body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return j
+}
+
+// decodeRec decodes a recorded response body into a T.
+func decodeRec[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decode %s: %v", rec.Body, err)
+	}
+	return v
+}
+
 // must sends a request that has to answer status, and decodes its body
 // into a T.
 func must[T any](e *testEnv, status int, method, path string, body any, hdr ...string) T {
@@ -97,11 +112,7 @@ func must[T any](e *testEnv, status int, method, path string, body any, hdr ...s
 	if rec.Code != status {
 		e.t.Fatalf("%s %s: status %d, want %d; body %s", method, path, rec.Code, status, rec.Body)
 	}
-	var v T
-	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
-		e.t.Fatalf("%s %s: decode %s: %v", method, path, rec.Body, err)
-	}
-	return v
+	return decodeRec[T](e.t, rec)
 }
 
 // snapshot returns every stored group and plan, to show that a refused
@@ -170,5 +181,5 @@ func group(name string, ids ...string) plan.ProtectionGroup {
 
 func ptr[T any](v T) *T { return &v }
 
-// handlerFor returns an http.Handler for tests that need a real server.
+// handler returns the API's handler, for tests that serve it for real.
 func (e *testEnv) handler() http.Handler { return e.srv.Handler() }

@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"mime"
 	"net/http"
+	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -46,7 +49,7 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(v); err != nil {
-		return jsonError(err)
+		return jsonError(err, body, reflect.TypeOf(v))
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return invalid("", "the request body has data after its JSON value")
@@ -54,8 +57,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	return nil
 }
 
-// jsonError describes a decoding error in terms a client can act on.
-func jsonError(err error) error {
+// jsonError describes a decoding error of body into a value of type t in
+// terms a client can act on.
+func jsonError(err error, body []byte, t reflect.Type) error {
 	var syn *json.SyntaxError
 	var typ *json.UnmarshalTypeError
 	switch {
@@ -71,7 +75,14 @@ func jsonError(err error) error {
 		if f, err := strconv.Unquote(name); err == nil {
 			name = f
 		}
-		return invalid(name, "unknown field %q", name)
+		field := name
+		var doc any
+		if json.Unmarshal(body, &doc) == nil {
+			if p, ok := findUnknown(doc, t, "", name); ok {
+				field = p
+			}
+		}
+		return invalid(field, "unknown field %q", field)
 	}
 	return invalid("", "the request body does not decode: %s", strings.TrimPrefix(err.Error(), "json: "))
 }
@@ -110,4 +121,90 @@ func writeJSON(w http.ResponseWriter, status int, v any) error {
 	// A failed write means the client has gone; there is no one to tell.
 	w.Write(append(b, '\n'))
 	return nil
+}
+
+// findUnknown walks a decoded JSON document beside the Go type it was
+// decoded into and returns the path (such as "waves[0].gate") of a key
+// named name that the type has no field for. encoding/json names only the
+// key, which is ambiguous in a nested document.
+func findUnknown(v any, t reflect.Type, path, name string) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	switch x := v.(type) {
+	case map[string]any:
+		keys := slices.Sorted(maps.Keys(x))
+		switch t.Kind() {
+		case reflect.Map:
+			for _, k := range keys {
+				if p, ok := findUnknown(x[k], t.Elem(), join(path, k), name); ok {
+					return p, true
+				}
+			}
+		case reflect.Struct:
+			fields := jsonFields(t)
+			for _, k := range keys {
+				ft, ok := fields[k]
+				if !ok {
+					// encoding/json matches keys case-insensitively too.
+					for fk, fv := range fields {
+						if strings.EqualFold(fk, k) {
+							ft, ok = fv, true
+							break
+						}
+					}
+				}
+				if !ok {
+					if k == name {
+						return join(path, k), true
+					}
+					continue
+				}
+				if p, ok := findUnknown(x[k], ft, join(path, k), name); ok {
+					return p, true
+				}
+			}
+		}
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for i, e := range x {
+				if p, ok := findUnknown(e, t.Elem(), fmt.Sprintf("%s[%d]", path, i), name); ok {
+					return p, true
+				}
+			}
+		}
+	}
+	return "", false
+}
+
+// jsonFields maps the JSON names of a struct's fields to their types,
+// embedded structs' fields included.
+func jsonFields(t reflect.Type) map[string]reflect.Type {
+	fields := map[string]reflect.Type{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			for k, v := range jsonFields(f.Type) {
+				fields[k] = v
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		fields[name] = f.Type
+	}
+	return fields
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
 }
