@@ -1,0 +1,144 @@
+// Package engine is drsorch's execution reconciler. It alone changes the
+// status of executions, waves, launches and batches, under a lease, with
+// versioned writes to the store; the API only writes requests (pause,
+// resume, cancel, retry, cleanup) and wave approvals, which the engine
+// carries out and clears.
+//
+// # A round
+//
+// Reconcile is one round. It claims (or renews) the lease of every
+// actionable execution, observes the DRS jobs of all of them with one
+// DescribeJobs call per account and region that is due, settles batches
+// left REQUESTING, decides (controls, wave transitions, hooks, the end of
+// waves, of the execution and of a cleanup) and schedules new batches
+// under the quotas. Every change is committed before the next outside call;
+// a commit that fails (a lost lease, a version conflict) drops the
+// execution from memory and the next round reloads it from the store.
+//
+// # Exactly-once launches
+//
+// StartRecovery takes no client token, so a batch is recorded before its
+// call and found again after it:
+//
+//  1. Commit the batch REQUESTING with its RequestTime, and its launches
+//     REQUESTED, before calling. Every later call for the batch commits a
+//     new RequestTime first, too.
+//  2. Call StartRecovery with the tags drsorch:execution and
+//     drsorch:batch, then commit the job ID: the batch REQUESTED, its
+//     launches LAUNCHING.
+//  3. A batch still REQUESTING (after a crash, a takeover, a failed commit
+//     or a failed call) is looked up with FindJobs over [RequestTime-1m,
+//     now+1m] in its account and region. A job carrying its batch tag is
+//     adopted. When none is found, the batch is requested again only once
+//     its last call cannot create a job any more.
+//
+// When can a call no longer land? Each DRS call runs under a context
+// with CallTimeout, so this process stops waiting for it, retries
+// included, by RequestTime+CallTimeout; DRS may still be processing a
+// request it received, which LandingMargin covers. After
+// RequestTime+CallTimeout+LandingMargin a lookup that finds no job means
+// there is none, and the batch may be requested again. RequestTime is the
+// time of the latest call: earlier calls of the batch were each looked up,
+// and found to have no job, after their own window had passed. A call that
+// DRS itself answered with an error (quota, conflict, throttling,
+// validation, not found) cannot land later, so in this process such a
+// batch is requested again right after a lookup finds nothing; the lookup
+// is still needed because the SDK may have retried inside the call after
+// an attempt that did create a job. That knowledge is not persisted: after
+// a restart every REQUESTING batch waits for its window. A
+// ConflictException on a new request may mean that the job exists, so it
+// only leads to another lookup, never to a failed server. The last line of
+// defence is DRS itself: a server in an active job cannot be in a second
+// one (ConflictException).
+//
+// Terminate jobs take no tags. A terminate batch adopts the TERMINATE job
+// created since RequestTime-1m whose participating servers are exactly
+// the batch's, and which no other batch holds.
+//
+// Only a validation error fails a batch: its servers fail with the message.
+// Quota, conflict, throttling and 5xx answers back the account and region
+// off (5s doubling to 2m, with jitter) and the batch is tried again.
+//
+// # Quotas and fairness
+//
+// Quotas (servers per job, active jobs, servers in active jobs) are
+// counted per account and region over the batches of every execution this
+// engine drives that may hold an unfinished job (REQUESTING, or REQUESTED
+// and not seen to end). A wave larger than a job is split. Executions
+// waiting for the same capacity take one batch each in turn.
+//
+// # Observing
+//
+// A COMPLETED job is not a recovered server: each server's launchStatus
+// decides. LAUNCHED records the recovery instance (its ID is also the EC2
+// instance ID); FAILED takes its reason from the job log (LAUNCH_FAILED or
+// a *_FAIL event for that server); a server still PENDING or IN_PROGRESS
+// in a COMPLETED job fails. A job not finished StuckTimeout after its
+// request fails its remaining servers. Polls of an account and region come
+// closer as its jobs near their expected end (the moving average of the
+// jobs seen so far, ExpectedJobDuration at first) and spread out after it,
+// within PollMin..PollMax. Only records that changed are written.
+//
+// # Waves and the execution
+//
+// A wave starts when every wave in its DependsOn has ended (absent
+// DependsOn: the previous wave) and, with PauseBefore, once approved
+// (AWAITING_APPROVAL until then). Its before hooks are called first; a
+// failing one fails the wave, whose servers are SKIPPED. When all its
+// launches are terminal the wave is VERIFYING while its after hooks run
+// (a failing after hook fails the wave, as a failed health check would),
+// then COMPLETED when every server launched, PARTIAL when the launched
+// share reaches MinSuccessPercent (default 100), FAILED otherwise. The
+// "stop" policy (the default) stops the plan on a FAILED wave only: waves
+// not started yet are SKIPPED, waves already launching finish; PARTIAL
+// goes on. "continue" always goes on.
+//
+// The execution ends when every wave has: CANCELLED after a cancel,
+// COMPLETED when every wave completed, FAILED when a "stop" wave failed or
+// no server launched at all, PARTIAL otherwise.
+//
+// Hooks are POSTed as JSON (HookPayload), each attempt with the hook's
+// timeout (default 10s), 1+Retries attempts with backoff, only 2xx
+// succeeding. A result is recorded in WaveRun.Hooks right after the call
+// and never called again for that run of the wave; a crash between the
+// call and its record calls it again.
+//
+// # Controls
+//
+//   - Pause: RUNNING becomes PAUSED; no wave or batch starts, jobs are
+//     still observed. Resume: back to RUNNING.
+//   - Cancel: CANCELLING; no new launches, PENDING launches SKIPPED, waves
+//     not started CANCELLED; CANCELLED once the running jobs settle.
+//   - Retry (not of a cancelled execution): FAILED launches go back to
+//     PENDING with Attempts+1, their ended waves to LAUNCHING (a new run
+//     of the wave: its hooks are called again), waves SKIPPED by the stop
+//     policy to PENDING, and an ended execution to RUNNING.
+//   - Cleanup (drills, after the execution ended): Cleanup RUNNING, the
+//     recovery instances of LAUNCHED launches terminated in batches
+//     (TERMINATING, then TERMINATED), then Cleanup COMPLETED, or FAILED
+//     when some could not be terminated (their launch stays LAUNCHED with
+//     an error starting "terminate: "). The request flag stays set until
+//     the cleanup ends, so that the execution stays claimed meanwhile.
+//
+// A flag that does not apply (pause of a cancelled execution, cleanup of a
+// recovery) is cleared without effect.
+//
+// # What a new execution must look like
+//
+// The code that starts executions writes, with store.CreateExecution:
+//
+//   - the Execution: ID (plan.NewID(plan.PrefixExecution)), PlanID,
+//     PlanName, Mode (plan.ModeDrill or plan.ModeRecovery), Status
+//     plan.ExecPending, Plan frozen and normalized (every wave's DependsOn
+//     explicit), Groups, PointInTime when asked for, CreatedAt; Requests,
+//     StartTime, EndTime, Cleanup and the lease left empty;
+//   - one WaveRun per plan wave: Index its position in Plan.Waves, Name the
+//     wave's name, Status plan.WavePending, nothing else;
+//   - one Launch per server of every group of every wave: Wave, GroupID,
+//     SourceServerID, AccountID and Region of its group, optionally
+//     Hostname, RecoverySnapshotID and PointInTime (the snapshot chosen),
+//     Status plan.LaunchPending, everything else empty. A source server
+//     appears at most once in an execution.
+//
+// No batches: the engine creates them.
+package engine
