@@ -82,9 +82,6 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	if cfg.Region != "" {
 		opts = append(opts, config.WithRegion(cfg.Region))
 	}
-	if cfg.HTTPClient != nil {
-		opts = append(opts, config.WithHTTPClient(cfg.HTTPClient))
-	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("drs: load aws config: %w", err)
@@ -109,6 +106,12 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	sdk := drs.NewFromConfig(awsCfg, func(o *drs.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
+		}
+		if cfg.HTTPClient != nil {
+			// Set on the DRS client, not through LoadDefaultConfig, which
+			// would try to add AWS_CA_BUNDLE to it and fail: a custom client
+			// is used exactly as given.
+			o.HTTPClient = cfg.HTTPClient
 		}
 		o.Retryer = retryer
 		// Zero keeps the client from wrapping our retryer with the

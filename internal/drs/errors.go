@@ -83,8 +83,10 @@ func classify(err error) error {
 		}
 	}
 
+	// A request that never got an answer still comes back as a
+	// ResponseError, with status 0; the transport checks below decide it.
 	var respErr *smithyhttp.ResponseError
-	if errors.As(err, &respErr) {
+	if errors.As(err, &respErr) && respErr.HTTPStatusCode() != 0 {
 		switch status := respErr.HTTPStatusCode(); {
 		case status == http.StatusTooManyRequests:
 			return ErrThrottled

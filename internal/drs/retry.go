@@ -56,8 +56,8 @@ func (b *backoff) BackoffDelay(attempt int, err error) (time.Duration, error) {
 		base = throttleBaseDelay
 	}
 	ceiling := b.max
-	if attempt < 30 && base<<attempt < ceiling {
-		ceiling = base << attempt
+	if attempt >= 1 && attempt < 30 && base<<(attempt-1) < ceiling {
+		ceiling = base << (attempt - 1)
 	}
 	d := time.Duration(b.jitter(int64(ceiling)))
 
