@@ -63,7 +63,10 @@ func FuzzAnswers(f *testing.F) {
 			_, err := c.DescribeSnapshots(ctx, "s-1", time.Time{}, time.Time{})
 			return err
 		},
-		func(ctx context.Context) error { _, err := c.TerminateRecoveryInstances(ctx, []string{"i-1"}); return err },
+		func(ctx context.Context) error {
+			_, err := c.TerminateRecoveryInstances(ctx, []string{"i-1"})
+			return err
+		},
 		func(ctx context.Context) error { _, err := c.GetLaunchConfiguration(ctx, "s-1"); return err },
 		func(ctx context.Context) error {
 			_, err := c.UpdateLaunchConfiguration(ctx, LaunchConfiguration{SourceServerID: "s-1"})
