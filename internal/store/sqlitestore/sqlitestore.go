@@ -79,12 +79,14 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
 	if memory {
-		// Every connection to ":memory:" is a database of its own; one
-		// connection keeps them all the same one.
+		// Every connection to ":memory:" is a database of its own, gone
+		// when it closes: one connection, never closed while the Store is
+		// open, is the whole database.
 		db.SetMaxOpenConns(1)
+		db.SetMaxIdleConns(1)
+		db.SetConnMaxIdleTime(0)
+		db.SetConnMaxLifetime(0)
 	}
-	db.SetConnMaxIdleTime(0)
-	db.SetConnMaxLifetime(0)
 
 	s := &Store{db: db, now: time.Now}
 	if err := s.migrate(ctx); err != nil {

@@ -49,18 +49,20 @@ CREATE TABLE waves (
 ) WITHOUT ROWID;
 
 -- wave_idx is the index of the launch's wave, fixed when the execution is
--- created, so that launches list in wave order.
+-- created. The primary key is the listing order, so that listing an
+-- execution's launches is one range scan; a launch is identified by its
+-- wave's name, which the unique index finds for commits.
 CREATE TABLE launches (
 	execution_id     TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
-	wave             TEXT NOT NULL,
-	source_server_id TEXT NOT NULL,
 	wave_idx         INTEGER NOT NULL,
+	source_server_id TEXT NOT NULL,
+	wave             TEXT NOT NULL,
 	version          INTEGER NOT NULL,
 	data             TEXT NOT NULL,
-	PRIMARY KEY (execution_id, wave, source_server_id)
+	PRIMARY KEY (execution_id, wave_idx, source_server_id)
 ) WITHOUT ROWID;
 
-CREATE INDEX launches_in_order ON launches (execution_id, wave_idx, source_server_id);
+CREATE UNIQUE INDEX launches_by_wave_name ON launches (execution_id, wave, source_server_id);
 
 CREATE TABLE batches (
 	execution_id TEXT NOT NULL REFERENCES executions (id) ON DELETE CASCADE,
