@@ -211,7 +211,8 @@ func encode(version int64, v any) (encoded, error) {
 // record i, rec gives its encoding, its key (execution ID first) and the
 // version it was read at; count counts the rows with that key, to tell a
 // missing record from a stale one.
-func updateAll(ctx context.Context, tx *sql.Tx, update, count string, n int, rec func(i int) (encoded, []any, int64)) error {
+func updateAll(ctx context.Context, tx *sql.Tx, update, count string, n int,
+	rec func(i int) (encoded, []any, int64)) error {
 	if n == 0 {
 		return nil
 	}

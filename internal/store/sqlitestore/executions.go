@@ -36,7 +36,8 @@ func sameExecution(what string, got *string, id string) error {
 
 // CreateExecution writes an execution's header, waves, launches and first
 // events in one transaction.
-func (s *Store) CreateExecution(ctx context.Context, e *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, events []plan.Event) error {
+func (s *Store) CreateExecution(ctx context.Context, e *plan.Execution,
+	waves []plan.WaveRun, launches []plan.Launch, events []plan.Event) error {
 	c := *e
 	if c.ID == "" {
 		c.ID = plan.NewID(plan.PrefixExecution)
@@ -63,7 +64,8 @@ func (s *Store) CreateExecution(ctx context.Context, e *plan.Execution, waves []
 	return nil
 }
 
-func (s *Store) createExecution(ctx context.Context, e *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, events []plan.Event) error {
+func (s *Store) createExecution(ctx context.Context, e *plan.Execution,
+	waves []plan.WaveRun, launches []plan.Launch, events []plan.Event) error {
 	// Encode everything before taking the write lock.
 	header, err := json.Marshal(e)
 	if err != nil {
@@ -201,7 +203,8 @@ func scanHeader(scan func(...any) error) (*plan.Execution, error) {
 }
 
 // ListExecutions returns one page of executions, newest first.
-func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter, opts store.ListOptions) (store.Page[plan.Execution], error) {
+func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter,
+	opts store.ListOptions) (store.Page[plan.Execution], error) {
 	after, paged, err := decodeToken(opts.NextToken, execListName)
 	if err != nil {
 		return store.Page[plan.Execution]{}, fmt.Errorf("list executions: %w", err)
@@ -298,7 +301,8 @@ func (s *Store) ListBatches(ctx context.Context, executionID string) ([]plan.Bat
 }
 
 // ListEvents returns up to limit events after afterSeq, oldest first.
-func (s *Store) ListEvents(ctx context.Context, executionID string, afterSeq int64, limit int) ([]plan.Event, error) {
+func (s *Store) ListEvents(ctx context.Context, executionID string,
+	afterSeq int64, limit int) ([]plan.Event, error) {
 	if limit <= 0 {
 		limit = -1 // SQLite's "no limit"
 	}
@@ -314,7 +318,8 @@ func (s *Store) ListEvents(ctx context.Context, executionID string, afterSeq int
 // listRecords decodes the data column of query's rows. query takes the
 // execution ID first, then args. An empty result for an execution that
 // does not exist is store.ErrNotFound.
-func listRecords[T any](ctx context.Context, s *Store, executionID, query string, args ...any) ([]T, error) {
+func listRecords[T any](ctx context.Context, s *Store,
+	executionID, query string, args ...any) ([]T, error) {
 	rows, err := s.db.QueryContext(ctx, query, append([]any{executionID}, args...)...)
 	if err != nil {
 		return nil, err

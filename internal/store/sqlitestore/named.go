@@ -244,7 +244,8 @@ func (s *Store) GetGroupByName(ctx context.Context, name string) (*plan.Protecti
 }
 
 // ListGroups returns one page of groups ordered by name.
-func (s *Store) ListGroups(ctx context.Context, opts store.ListOptions) (store.Page[plan.ProtectionGroup], error) {
+func (s *Store) ListGroups(ctx context.Context,
+	opts store.ListOptions) (store.Page[plan.ProtectionGroup], error) {
 	return groups.list(ctx, s, opts)
 }
 
@@ -274,7 +275,8 @@ func (s *Store) GetPlanByName(ctx context.Context, name string) (*plan.RecoveryP
 }
 
 // ListPlans returns one page of plans ordered by name.
-func (s *Store) ListPlans(ctx context.Context, opts store.ListOptions) (store.Page[plan.RecoveryPlan], error) {
+func (s *Store) ListPlans(ctx context.Context,
+	opts store.ListOptions) (store.Page[plan.RecoveryPlan], error) {
 	return plans.list(ctx, s, opts)
 }
 

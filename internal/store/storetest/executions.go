@@ -672,27 +672,29 @@ func testClaimRelease(t *testing.T, s store.Store) {
 	}
 	lease("", time.Time{})
 
+	at := func(sec int) time.Time { return t0.Add(time.Duration(sec) * time.Second) }
+	// Times in seconds after t0.
 	steps := []struct {
 		name        string
 		owner       string
-		now, expiry time.Time
+		now, expiry int
 		is          error
 		wantOwner   string
-		wantExpiry  time.Time
+		wantExpiry  int
 	}{
-		{"free", "a", t0, t0.Add(time.Minute), nil, "a", t0.Add(time.Minute)},
-		{"held by a", "b", t0.Add(59 * time.Second), t0.Add(2 * time.Minute), store.ErrLeaseHeld, "a", t0.Add(time.Minute)},
-		{"renewed by a", "a", t0.Add(30 * time.Second), t0.Add(90 * time.Second), nil, "a", t0.Add(90 * time.Second)},
-		{"renewal may shorten", "a", t0.Add(40 * time.Second), t0.Add(80 * time.Second), nil, "a", t0.Add(80 * time.Second)},
-		{"expired at its instant", "b", t0.Add(80 * time.Second), t0.Add(3 * time.Minute), nil, "b", t0.Add(3 * time.Minute)},
-		{"a lost it", "a", t0.Add(2 * time.Minute), t0.Add(4 * time.Minute), store.ErrLeaseHeld, "b", t0.Add(3 * time.Minute)},
+		{"free", "a", 0, 60, nil, "a", 60},
+		{"held by a", "b", 59, 120, store.ErrLeaseHeld, "a", 60},
+		{"renewed by a", "a", 30, 90, nil, "a", 90},
+		{"renewal may shorten", "a", 40, 80, nil, "a", 80},
+		{"expired at its instant", "b", 80, 180, nil, "b", 180},
+		{"a lost it", "a", 120, 240, store.ErrLeaseHeld, "b", 180},
 	}
 	for _, st := range steps {
-		err := s.Claim(ctx, id, st.owner, st.now, st.expiry)
+		err := s.Claim(ctx, id, st.owner, at(st.now), at(st.expiry))
 		if !errors.Is(err, st.is) || (st.is == nil) != (err == nil) {
 			t.Errorf("%s: claim: %v, want %v", st.name, err, st.is)
 		}
-		lease(st.wantOwner, st.wantExpiry)
+		lease(st.wantOwner, at(st.wantExpiry))
 	}
 
 	must(t, s.Release(ctx, id, "a"), "release by a non-owner")
