@@ -8,11 +8,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"strings"
 	"time"
 
 	"github.com/drsorch/drsorch/internal/api"
 	"github.com/drsorch/drsorch/internal/drs"
+	"github.com/drsorch/drsorch/internal/engine"
+	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/store"
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
 )
@@ -31,6 +34,21 @@ type appConfig struct {
 	// in-process emulator can answer them without a socket.
 	DRSHTTPClient *http.Client
 	Logger        *slog.Logger
+	// Engine configures the execution engine the app runs while it
+	// serves.
+	Engine engineConfig
+}
+
+// engineConfig is the part of appConfig that tunes the engine.
+type engineConfig struct {
+	// Owner names this process in execution leases (default: host name
+	// and process ID, so that two processes never share one).
+	Owner string
+	// LeaseDuration is how long a lease lasts unrenewed: how soon another
+	// process takes over the executions of one that died.
+	LeaseDuration time.Duration
+	// PollInterval is the engine's shortest wait between two rounds.
+	PollInterval time.Duration
 }
 
 // app is a wired drsorch server: store, DRS clients, REST API and the HTTP
@@ -41,6 +59,9 @@ type app struct {
 	drs   *drs.Clients
 	api   *api.Server
 	mux   *http.ServeMux
+
+	// engine carries executions out while serve runs.
+	engine *engine.Engine
 
 	// shutdownGrace is how long serve lets requests finish on shutdown
 	// before it closes their connections.
@@ -71,17 +92,43 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		mux:           http.NewServeMux(),
 		shutdownGrace: 10 * time.Second,
 	}
+	a.engine = engine.New(engine.Options{
+		Store:         st,
+		DRS:           engine.FromClients(clients),
+		Owner:         engineOwner(cfg.Engine.Owner),
+		Logger:        log,
+		LeaseDuration: cfg.Engine.LeaseDuration,
+		PollMin:       cfg.Engine.PollInterval,
+	})
 	a.api = api.New(api.Options{
 		Store:         st,
 		DRS:           api.SourceServersFunc(a.sourceServers),
 		DefaultRegion: cfg.Region,
 		Logger:        log,
+		Executions: execution.New(execution.Options{
+			Store:  st,
+			DRS:    execution.Clients(clients.For),
+			Logger: log,
+		}),
 	})
 	h := a.api.Handler()
 	a.mux.Handle("/api/", h)
 	a.mux.Handle("/healthz", h)
 	a.mux.Handle("/readyz", h)
 	return a, nil
+}
+
+// engineOwner returns owner, or one made of the host name and process ID
+// when it is empty.
+func engineOwner(owner string) string {
+	if owner != "" {
+		return owner
+	}
+	host, err := os.Hostname()
+	if err != nil {
+		host = "drsorch"
+	}
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
 }
 
 // sourceServers lists every source server of an account and region.
@@ -125,6 +172,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		ErrorLog:    slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
 		BaseContext: func(net.Listener) context.Context { return base },
 	}
+	// The engine stops, releasing its leases, after the HTTP server has.
+	a.engine.Start(ctx)
+	defer a.engine.Stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("listening", "addr", ln.Addr().String())

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"time"
 )
 
 func init() { register("serve", "serve the REST API", runServe) }
@@ -25,6 +26,10 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	region := fs.String("region", defaultRegion(), "default AWS region of DRS calls and new groups")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	var eng engineConfig
+	fs.StringVar(&eng.Owner, "owner", "", "name of this process in execution leases (default: host name and process ID)")
+	fs.DurationVar(&eng.LeaseDuration, "lease-duration", 2*time.Minute, "how long an execution lease lasts unrenewed; another process takes over after it")
+	fs.DurationVar(&eng.PollInterval, "poll-interval", 5*time.Second, "shortest wait between two engine rounds")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -45,6 +50,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Region:      *region,
 		DRSEndpoint: *endpoint,
 		Logger:      log,
+		Engine:      eng,
 	})
 	if err != nil {
 		return err

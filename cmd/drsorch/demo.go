@@ -1,0 +1,221 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/drsorch/drsorch/internal/drssim"
+	"github.com/drsorch/drsorch/internal/plan"
+	"github.com/drsorch/drsorch/internal/store"
+)
+
+func init() {
+	register("demo", "serve drsorch on an in-process DRS emulator with a sample plan", runDemo)
+}
+
+// demoRegion is the emulated region of the demo.
+const demoRegion = "us-east-1"
+
+// demoConfig is what runDemo reads from its flags.
+type demoConfig struct {
+	Data      string
+	Servers   int
+	TimeScale float64
+	Seed      int64
+	Poll      time.Duration
+	Logger    logConfig
+}
+
+// logConfig names a log format and level.
+type logConfig struct{ Format, Level string }
+
+func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "usage: drsorch demo [flags]")
+		fmt.Fprintln(fs.Output(), "\nServes drsorch against an emulated DRS account with sample groups and a plan.")
+		fs.PrintDefaults()
+	}
+	listen := fs.String("listen", "127.0.0.1:8080", "address to serve HTTP on")
+	var cfg demoConfig
+	fs.StringVar(&cfg.Data, "data", "drsorch-data", "folder of the demo's database")
+	fs.IntVar(&cfg.Servers, "servers", 60, "source servers in the emulated account")
+	fs.Float64Var(&cfg.TimeScale, "time-scale", 20, "emulated seconds per real second")
+	fs.Int64Var(&cfg.Seed, "seed", 1, "seed of the emulated inventory (keep it to keep the server IDs)")
+	fs.DurationVar(&cfg.Poll, "poll-interval", time.Second, "shortest wait between two engine rounds")
+	fs.StringVar(&cfg.Logger.Format, "log-format", "text", "log format: text or json")
+	fs.StringVar(&cfg.Logger.Level, "log-level", "warn", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
+	}
+	if err := envDefaults(fs); err != nil {
+		return err
+	}
+	d, err := newDemo(ctx, cfg, stderr)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	d.printWelcome(stdout, "http://"+ln.Addr().String())
+	return d.serve(ctx, ln)
+}
+
+// demo is an app whose DRS is an emulator in the same process.
+type demo struct {
+	*app
+	sim *drssim.Sim
+}
+
+// newDemo builds the emulator and the app on it, and stores the sample
+// groups and plan unless they exist.
+func newDemo(ctx context.Context, cfg demoConfig, stderr io.Writer) (*demo, error) {
+	log, err := newLogger(stderr, cfg.Logger.Format, cfg.Logger.Level)
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(cfg.Data, 0o755); err != nil {
+		return nil, fmt.Errorf("demo data folder: %w", err)
+	}
+	// The emulator checks no signature, but the SDK signs every request
+	// and would otherwise search the credential chain, instance metadata
+	// included, for keys.
+	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "demo", "AWS_SECRET_ACCESS_KEY": "demo"} {
+		if os.Getenv(k) == "" {
+			os.Setenv(k, v)
+		}
+	}
+	sim := drssim.New(drssim.Options{Servers: cfg.Servers, Seed: cfg.Seed, Region: demoRegion,
+		TimeScale: cfg.TimeScale, Logger: log.With("component", "drssim")})
+	a, err := newApp(ctx, appConfig{
+		Store:  "sqlite:" + filepath.Join(cfg.Data, "drsorch.db"),
+		Region: demoRegion,
+		// Requests never leave the process; the host only has to parse.
+		DRSEndpoint:   "http://drssim.local",
+		DRSHTTPClient: &http.Client{Transport: sim.Transport()},
+		Logger:        log,
+		Engine:        engineConfig{PollInterval: cfg.Poll},
+	})
+	if err != nil {
+		return nil, err
+	}
+	// The emulator's control API, to look at launches and instances.
+	a.mux.Handle("/_sim/", sim)
+	if err := seedDemo(ctx, a.store); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return &demo{app: a, sim: sim}, nil
+}
+
+// demoGroups are the sample groups: the tiers of the emulator's "shop"
+// application, chosen by tag.
+var demoGroups = []string{"db", "app", "web"}
+
+// demoPlan is the sample plan's name.
+const demoPlan = "shop"
+
+// seedDemo stores the sample groups and plan, skipping any that exist, so
+// that a restarted demo keeps what the user changed.
+func seedDemo(ctx context.Context, st store.Store) error {
+	ids := map[string]string{}
+	for _, tier := range demoGroups {
+		name := "shop-" + tier
+		g, err := st.GetGroupByName(ctx, name)
+		if errors.Is(err, store.ErrNotFound) {
+			g = &plan.ProtectionGroup{Name: name, Region: demoRegion,
+				Description:    "the " + tier + " tier of the shop application",
+				ServerSelector: &plan.Selector{Tags: map[string]string{"app": "shop", "tier": tier}}}
+			err = createGroup(ctx, st, g)
+		}
+		if err != nil {
+			return fmt.Errorf("seed group %q: %w", name, err)
+		}
+		ids[tier] = g.ID
+	}
+	if _, err := st.GetPlanByName(ctx, demoPlan); !errors.Is(err, store.ErrNotFound) {
+		if err != nil {
+			return fmt.Errorf("seed plan %q: %w", demoPlan, err)
+		}
+		return nil
+	}
+	p := plan.NormalizePlan(plan.RecoveryPlan{Name: demoPlan, RTOMinutes: 60,
+		Description: "the shop application, tier by tier",
+		Waves: []plan.Wave{
+			{Name: "database", ProtectionGroupIDs: []string{ids["db"]}},
+			{Name: "application", ProtectionGroupIDs: []string{ids["app"]}},
+			{Name: "web", ProtectionGroupIDs: []string{ids["web"]}},
+		}})
+	groups := map[string]plan.ProtectionGroup{}
+	for _, tier := range demoGroups {
+		g, err := st.GetGroup(ctx, ids[tier])
+		if err != nil {
+			return fmt.Errorf("seed plan %q: %w", demoPlan, err)
+		}
+		groups[g.ID] = *g
+	}
+	if err := plan.ValidatePlan(p, groups); err != nil {
+		return fmt.Errorf("seed plan %q: %w", demoPlan, err)
+	}
+	if err := st.CreatePlan(ctx, &p); err != nil {
+		return fmt.Errorf("seed plan %q: %w", demoPlan, err)
+	}
+	return nil
+}
+
+// createGroup validates g against the stored groups and stores it.
+func createGroup(ctx context.Context, st store.Store, g *plan.ProtectionGroup) error {
+	var others []plan.ProtectionGroup
+	opts := store.ListOptions{Limit: 1000}
+	for {
+		page, err := st.ListGroups(ctx, opts)
+		if err != nil {
+			return err
+		}
+		others = append(others, page.Items...)
+		if page.NextToken == "" {
+			break
+		}
+		opts.NextToken = page.NextToken
+	}
+	*g = plan.NormalizeGroup(*g)
+	if err := plan.ValidateGroup(*g, others); err != nil {
+		return err
+	}
+	return st.CreateGroup(ctx, g)
+}
+
+func (d *demo) printWelcome(w io.Writer, url string) {
+	server := ""
+	if url != defaultServer {
+		server = " --server " + url
+	}
+	fmt.Fprintf(w, `drsorch demo: %d emulated source servers, serving on %s
+
+Groups shop-db, shop-app and shop-web select the shop application's tiers by
+tag; plan %q recovers them in three waves. Try, in another terminal:
+
+  drsorch run %s --mode drill --wait%s
+  drsorch executions list%s
+  drsorch executions cleanup EXECUTION_ID --wait%s
+
+The emulator's own view: %s/_sim/launches
+Press Ctrl-C to stop.
+`, len(d.sim.Servers()), url, demoPlan, demoPlan, server, server, server, url)
+}
