@@ -172,12 +172,11 @@ func (e *Engine) advanceWaves(r *run, c *change, now time.Time) {
 	ex := r.ex
 	for moved := true; moved; {
 		moved = false
-		stopped := r.stoppedBy()
 		for _, w := range r.waves {
 			before := w.Status
 			switch w.Status {
 			case plan.WavePending, plan.WaveAwaitingApproval:
-				e.advancePending(r, c, w, stopped, now)
+				e.advancePending(r, c, w, r.stoppedBy(), now)
 			case plan.WaveLaunching:
 				if ex.Status == plan.ExecCancelling {
 					for _, l := range r.byWave[w.Name] {

@@ -55,7 +55,8 @@
 // created since RequestTime-1m whose participating servers are exactly
 // the batch's, and which no other batch holds.
 //
-// Only a validation error fails a batch: its servers fail with the message.
+// Only a validation or not-found error fails a batch: its servers fail
+// with the message.
 // Quota, conflict, throttling and 5xx answers back the account and region
 // off (5s doubling to 2m, with jitter) and the batch is tried again.
 //

@@ -114,7 +114,7 @@ type Engine struct {
 // callCounts counts outside calls, for tests and benchmarks.
 type callCounts struct {
 	startRecovery, terminate, describe, find, jobLog int
-	commits                                          int
+	commits, records                                 int // records: waves, launches, batches written
 }
 
 // New returns an Engine with defaults filled in.

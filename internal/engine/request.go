@@ -171,14 +171,14 @@ func (e *Engine) request(ctx context.Context, r *run, b *plan.Batch, ls []*plan.
 }
 
 // requestFailed handles a DRS call that returned an error. Only a
-// validation error is final: the batch's servers fail with it. Any other
-// answer (quota, conflict, throttling, a 5xx, a timeout) leaves the batch
-// REQUESTING, because an earlier attempt inside the call may have created
-// the job: it is looked up before it is requested again.
+// validation or not-found error is final: the batch's servers fail with
+// it. Any other answer (quota, conflict, throttling, a 5xx, a timeout)
+// leaves the batch REQUESTING, because an earlier attempt inside the call
+// may have created the job: it is looked up before it is requested again.
 func (e *Engine) requestFailed(ctx context.Context, r *run, b *plan.Batch, ls []*plan.Launch, err error) error {
 	now := e.now()
 	k := batchKey(b)
-	if errors.Is(err, drs.ErrValidation) {
+	if errors.Is(err, drs.ErrValidation) || errors.Is(err, drs.ErrNotFound) {
 		c := &change{}
 		b.Status = plan.BatchFailed
 		b.Error = err.Error()

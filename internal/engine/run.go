@@ -253,6 +253,7 @@ func (e *Engine) commit(ctx context.Context, r *run, c *change) error {
 		sc.Execution = r.ex
 	}
 	e.calls.commits++
+	e.calls.records += len(c.waves) + len(c.launches) + len(c.batches)
 	err := e.opts.Store.Commit(ctx, sc)
 	*c = change{}
 	if err != nil {

@@ -159,9 +159,9 @@ func (e *Engine) candidates(r *run) []*candidate {
 		}
 	}
 	if cleaning {
-		for _, w := range r.waves {
-			out = appendGrouped(out, plan.BatchTerminate, w.Name, r.byWave[w.Name], terminable)
-		}
+		// A cleanup is not staged by wave: a terminate batch takes any of
+		// the execution's instances in its account and region.
+		out = appendGrouped(out, plan.BatchTerminate, "", r.launches, terminable)
 	}
 	return out
 }

@@ -1,0 +1,196 @@
+package engine
+
+import (
+	"strings"
+	"testing"
+	"testing/synctest"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drsorch/drsorch/internal/drssim"
+	"github.com/drsorch/drsorch/internal/plan"
+)
+
+func TestSmallPlanCompletes(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, drssim.Options{Servers: 30}, 1)
+		id := h.start(plan.ModeRecovery, chain(wave("db", 5), wave("app", 12), wave("web", 3)))
+		e := h.engine("e1", nil)
+		ex := h.finish(e, id, 2000)
+		if ex.Status != plan.ExecCompleted {
+			t.Errorf("status %s, want COMPLETED", ex.Status)
+		}
+		want := map[string]string{"db": plan.WaveCompleted, "app": plan.WaveCompleted, "web": plan.WaveCompleted}
+		if diff := cmp.Diff(want, h.waveStatuses(id)); diff != "" {
+			t.Errorf("wave statuses mismatch (-want +got):\n%s", diff)
+		}
+		h.checkOnce(id, 1)
+		for _, l := range h.launches(id) {
+			if l.RecoveryInstanceID == "" || l.EC2InstanceID != l.RecoveryInstanceID || l.LaunchTime == nil {
+				t.Errorf("launch %s: instance %q ec2 %q launch time %v", l.SourceServerID, l.RecoveryInstanceID, l.EC2InstanceID, l.LaunchTime)
+			}
+		}
+		if len(h.errs) > 0 {
+			t.Errorf("round errors: %v", h.errs)
+		}
+		t.Logf("events: %v", eventTypes(h.events(id)))
+	})
+}
+
+func TestFailurePolicies(t *testing.T) {
+	isolateAWSEnv(t)
+	type result struct {
+		Exec  string
+		Waves map[string]string
+	}
+	tests := []struct {
+		name    string
+		waves   func() []testWave
+		failIn  map[string]int // servers that fail, per wave
+		want    result
+		skipped int // launches SKIPPED
+	}{
+		{
+			name:   "stop on a failed wave skips the rest",
+			waves:  func() []testWave { return chain(wave("a", 4), wave("b", 3), wave("c", 2)) },
+			failIn: map[string]int{"a": 1},
+			want: result{plan.ExecFailed, map[string]string{
+				"a": plan.WaveFailed, "b": plan.WaveSkipped, "c": plan.WaveSkipped}},
+			skipped: 5,
+		},
+		{
+			name: "continue goes on after a failed wave",
+			waves: func() []testWave {
+				ws := chain(wave("a", 4), wave("b", 3))
+				ws[0].FailurePolicy = plan.FailureContinue
+				return ws
+			},
+			failIn: map[string]int{"a": 4},
+			want: result{plan.ExecPartial, map[string]string{
+				"a": plan.WaveFailed, "b": plan.WaveCompleted}},
+		},
+		{
+			name: "minSuccessPercent makes a partial wave that goes on",
+			waves: func() []testWave {
+				ws := chain(wave("a", 4), wave("b", 3))
+				ws[0].MinSuccessPercent = percent(75)
+				return ws
+			},
+			failIn: map[string]int{"a": 1},
+			want: result{plan.ExecPartial, map[string]string{
+				"a": plan.WavePartial, "b": plan.WaveCompleted}},
+		},
+		{
+			name: "below minSuccessPercent fails",
+			waves: func() []testWave {
+				ws := chain(wave("a", 4), wave("b", 3))
+				ws[0].MinSuccessPercent = percent(75)
+				return ws
+			},
+			failIn: map[string]int{"a": 2},
+			want: result{plan.ExecFailed, map[string]string{
+				"a": plan.WaveFailed, "b": plan.WaveSkipped}},
+			skipped: 3,
+		},
+		{
+			name:   "every server failing fails the execution",
+			waves:  func() []testWave { return chain(wave("a", 2)) },
+			failIn: map[string]int{"a": 2},
+			want:   result{plan.ExecFailed, map[string]string{"a": plan.WaveFailed}},
+		},
+		{
+			name:  "all launched completes",
+			waves: func() []testWave { return chain(wave("a", 2), wave("b", 2)) },
+			want: result{plan.ExecCompleted, map[string]string{
+				"a": plan.WaveCompleted, "b": plan.WaveCompleted}},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			synctest.Test(t, func(t *testing.T) {
+				h := newHarness(t, drssim.Options{Servers: 20}, 1)
+				ws := tt.waves()
+				var fail []string
+				next := 0
+				for _, w := range ws {
+					fail = append(fail, h.servers[next:next+tt.failIn[w.Name]]...)
+					next += w.n
+				}
+				must(t, h.sim.SetFaults(drssim.Faults{FailServers: fail}))
+				id := h.start(plan.ModeDrill, ws)
+				ex := h.finish(h.engine("e1", nil), id, 1000)
+				got := result{ex.Status, h.waveStatuses(id)}
+				if diff := cmp.Diff(tt.want, got); diff != "" {
+					t.Errorf("mismatch (-want +got):\n%s", diff)
+				}
+				counts := h.launchStatuses(id)
+				if counts[plan.LaunchFailed] != len(fail) || counts[plan.LaunchSkipped] != tt.skipped {
+					t.Errorf("launches %v, want %d FAILED and %d SKIPPED", counts, len(fail), tt.skipped)
+				}
+				for _, l := range h.launches(id) {
+					if l.Status == plan.LaunchFailed && !strings.Contains(l.Error, "LAUNCH_FAILED") {
+						t.Errorf("failed launch %s: error %q does not give the job log's reason", l.SourceServerID, l.Error)
+					}
+				}
+			})
+		})
+	}
+}
+
+func TestParallelBranches(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, drssim.Options{Servers: 20}, 1)
+		id := h.start(plan.ModeDrill, []testWave{
+			wave("base", 2), wave("left", 3, "base"), wave("right", 3, "base"), wave("top", 2, "left", "right"),
+		})
+		e := h.engine("e1", nil)
+		// Both branches run at once once base is done.
+		h.until(e, 500, func() bool {
+			ws := h.waveStatuses(id)
+			return ws["left"] == plan.WaveLaunching && ws["right"] == plan.WaveLaunching
+		})
+		if got := h.waveStatuses(id)["top"]; got != plan.WavePending {
+			t.Errorf("top is %s while its dependencies run, want PENDING", got)
+		}
+		ex := h.finish(e, id, 1000)
+		if ex.Status != plan.ExecCompleted {
+			t.Errorf("status %s, want COMPLETED", ex.Status)
+		}
+		ws := h.waves(id)
+		if ws["top"].StartTime.Before(*ws["left"].EndTime) || ws["top"].StartTime.Before(*ws["right"].EndTime) {
+			t.Errorf("top started at %v, before left (%v) or right (%v) ended", ws["top"].StartTime, ws["left"].EndTime, ws["right"].EndTime)
+		}
+	})
+}
+
+func TestApprovalGate(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, drssim.Options{Servers: 20}, 1)
+		ws := chain(wave("db", 3), wave("app", 4))
+		ws[1].PauseBefore = true
+		id := h.start(plan.ModeRecovery, ws)
+		e := h.engine("e1", nil)
+		h.until(e, 500, func() bool { return h.waveStatuses(id)["app"] == plan.WaveAwaitingApproval })
+		for range 50 {
+			h.step(e, e.opts.PollMin)
+		}
+		if got := h.launchStatuses(id)[plan.LaunchPending]; got != 4 {
+			t.Fatalf("%d launches PENDING while waiting for approval, want 4", got)
+		}
+		if ex := h.get(id); ex.Status != plan.ExecRunning {
+			t.Errorf("status %s while waiting, want RUNNING", ex.Status)
+		}
+		h.approve(id, "app")
+		ex := h.finish(e, id, 500)
+		if ex.Status != plan.ExecCompleted {
+			t.Errorf("status %s, want COMPLETED", ex.Status)
+		}
+		h.checkOnce(id, 1)
+		if n := eventTypes(h.events(id))["wave_awaiting_approval"]; n != 1 {
+			t.Errorf("%d wave_awaiting_approval events, want 1", n)
+		}
+	})
+}
