@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"slices"
 
 	"github.com/drsorch/drsorch/internal/client"
 	"github.com/drsorch/drsorch/internal/plan"
@@ -75,9 +76,15 @@ func apply(ctx context.Context, c *client.Client, doc plan.Document, stdout, std
 
 	groupByName := map[string]plan.ProtectionGroup{}
 	idByName := map[string]string{}
+	versions := map[string]int64{}
 	for _, g := range groups {
+		versions[g.Name] = g.Version
 		groupByName[g.Name] = g
 		idByName[g.Name] = g.ID
+	}
+	released, err := releaseMoved(ctx, c, doc, groupByName)
+	if err != nil {
+		return refused(stderr, objectName(plan.KindGroup, released, 0), err)
 	}
 	for _, g := range doc.Groups {
 		what := objectName(plan.KindGroup, g.Name, 0)
@@ -90,6 +97,9 @@ func apply(ctx context.Context, c *client.Client, doc plan.Document, stdout, std
 			outcome = "created"
 		case plan.SameGroup(g, cur):
 			got, outcome = cur, "unchanged"
+			if cur.Version != versions[g.Name] {
+				outcome = "updated" // by releaseMoved
+			}
 		default:
 			got, _, err = c.UpdateGroup(ctx, cur.ID, g, client.ETag(cur.Version))
 			outcome = "updated"
@@ -126,6 +136,53 @@ func apply(ctx context.Context, c *client.Client, doc plan.Document, stdout, std
 		fmt.Fprintf(stdout, "recovery-plan/%s %s\n", p.Name, outcome)
 	}
 	return nil
+}
+
+// releaseMoved prepares moves of source servers between groups of the
+// server: the server refuses any write that puts a server in two groups,
+// so a group giving servers away is first written as its new definition
+// minus the servers other groups still hold. The groups written are
+// updated in byName. On error it returns the name of the group refused.
+//
+// TODO: a swap in which a group is left with no server and no selector in
+// between still fails; it would need a temporary selector.
+func releaseMoved(ctx context.Context, c *client.Client, doc plan.Document,
+	byName map[string]plan.ProtectionGroup) (string, error) {
+	claimed := map[string]string{} // source server → file group
+	for _, g := range doc.Groups {
+		for _, id := range g.SourceServerIDs {
+			claimed[id] = g.Name
+		}
+	}
+	holder := map[string]string{} // source server → server group
+	for _, g := range byName {
+		for _, id := range g.SourceServerIDs {
+			holder[id] = g.Name
+		}
+	}
+	for _, g := range doc.Groups {
+		cur, ok := byName[g.Name]
+		if !ok || !slices.ContainsFunc(cur.SourceServerIDs, func(id string) bool {
+			return claimed[id] != "" && claimed[id] != g.Name
+		}) {
+			continue
+		}
+		step := g
+		step.SourceServerIDs = slices.DeleteFunc(slices.Clone(g.SourceServerIDs), func(id string) bool {
+			return holder[id] != "" && holder[id] != g.Name
+		})
+		got, _, err := c.UpdateGroup(ctx, cur.ID, step, client.ETag(cur.Version))
+		if err != nil {
+			return g.Name, err
+		}
+		byName[g.Name] = got
+		for _, id := range cur.SourceServerIDs {
+			if holder[id] == g.Name && !slices.Contains(got.SourceServerIDs, id) {
+				delete(holder, id)
+			}
+		}
+	}
+	return "", nil
 }
 
 // refused prints the problems of an object the server refused, one per

@@ -91,3 +91,64 @@ func TestApplyExportApplyRealAPI(t *testing.T) {
 		t.Errorf("mismatch (-want +got):\n%s", diff)
 	}
 }
+
+func TestApplyMovesServersRealAPI(t *testing.T) {
+	st, err := sqlitestore.Open(t.Context(), filepath.Join(t.TempDir(), "drsorch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	srv := httptest.NewServer(api.New(api.Options{Store: st, DefaultRegion: "us-east-1"}).Handler())
+	t.Cleanup(srv.Close)
+
+	const x, y, z = "s-0000000000000000a", "s-0000000000000000b", "s-0000000000000000c"
+	file := func(a, b, c string) string {
+		group := func(name, ids string) string {
+			if ids == "" {
+				return ""
+			}
+			return "---\nkind: ProtectionGroup\nname: " + name + "\nregion: us-east-1\n" +
+				"serverSelector: {tags: {group: " + name + "}}\nsourceServerIds: [" + ids + "]\n"
+		}
+		return group("a", a) + group("b", b) + group("c", c)
+	}
+	steps := []struct {
+		name    string
+		a, b, c string
+		want    []string
+	}{
+		{
+			name: "start", a: x + "," + z, b: y,
+			want: []string{"protection-group/a created", "protection-group/b created"},
+		},
+		{
+			name: "swap between existing groups", a: y + "," + z, b: x,
+			want: []string{"protection-group/a updated", "protection-group/b updated"},
+		},
+		{
+			name: "move to a new group", a: y, b: x, c: z,
+			want: []string{"protection-group/a updated", "protection-group/b unchanged", "protection-group/c created"},
+		},
+	}
+	for _, s := range steps {
+		code, out, errs := runCLI(t, "apply", "-f", writePlanFile(t, "groups.yaml", file(s.a, s.b, s.c)),
+			"--server", srv.URL)
+		if code != 0 {
+			t.Fatalf("%s: exit %d: %q", s.name, code, errs)
+		}
+		if diff := gocmp.Diff(s.want, out); diff != "" {
+			t.Errorf("%s: mismatch (-want +got):\n%s", s.name, diff)
+		}
+	}
+	got := map[string][]string{}
+	for _, name := range []string{"a", "b", "c"} {
+		g, err := st.GetGroupByName(t.Context(), name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[name] = g.SourceServerIDs
+	}
+	if diff := gocmp.Diff(map[string][]string{"a": {y}, "b": {x}, "c": {z}}, got); diff != "" {
+		t.Errorf("groups mismatch (-want +got):\n%s", diff)
+	}
+}
