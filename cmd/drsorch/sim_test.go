@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"net/http"
 	"regexp"
 	"sync"
 	"testing"
@@ -13,6 +14,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/drs"
 	"github.com/aws/aws-sdk-go-v2/service/drs/types"
+
+	"github.com/drsorch/drsorch/internal/drssim"
 )
 
 // addrWatcher collects log output and hands over the listen address once
@@ -68,6 +71,7 @@ func TestSimCommand(t *testing.T) {
 		BaseEndpoint:     aws.String("http://" + addr),
 		Credentials:      credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secretlocal", ""),
 		RetryMaxAttempts: 1,
+		HTTPClient:       &http.Client{Transport: drssim.BufferedBodies(&http.Transport{})},
 	})
 	out, err := client.DescribeSourceServers(ctx, &drs.DescribeSourceServersInput{})
 	if err != nil {

@@ -3,6 +3,7 @@ package drssim_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -38,11 +39,13 @@ func (c *fakeClock) Add(d time.Duration) {
 
 // start runs sim behind an httptest server on 127.0.0.1 and returns an SDK
 // client for it that does not retry.
-func start(t *testing.T, sim *drssim.Sim) (*drs.Client, *httptest.Server) {
+func start(t testing.TB, sim *drssim.Sim) (*drs.Client, *httptest.Server) {
 	t.Helper()
 	srv := httptest.NewServer(sim)
 	t.Cleanup(srv.Close)
-	return sdkClient(srv.URL, nil), srv
+	hc := &http.Client{Transport: drssim.BufferedBodies(&http.Transport{})}
+	t.Cleanup(hc.CloseIdleConnections)
+	return sdkClient(srv.URL, hc), srv
 }
 
 func sdkClient(endpoint string, hc *http.Client) *drs.Client {
@@ -83,4 +86,14 @@ func serverIDs(t *testing.T, sim *drssim.Sim, n int) []string {
 		ids[i] = all[i].ID
 	}
 	return ids
+}
+
+func newPost(tb testing.TB, path, body string) *http.Request {
+	tb.Helper()
+	req, err := http.NewRequest("POST", "http://drs.local"+path, strings.NewReader(body))
+	if err != nil {
+		tb.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	return req
 }

@@ -506,3 +506,36 @@ func (r *recorder) Write(b []byte) (int, error) {
 func sortBy[T any](list []T, less func(a, b T) bool) {
 	sort.SliceStable(list, func(i, j int) bool { return less(list[i], list[j]) })
 }
+
+// BufferedBodies wraps base (nil: http.DefaultTransport) so that every
+// request body is read into memory before it is sent. Use it for SDK
+// clients that reach the emulator over loopback: smithy-go closes a
+// request body as soon as the response headers arrive, and its closed
+// body reports io.EOF from WriteTo, which net/http's final end-of-body
+// check takes as a write error and closes the connection in the middle of
+// a large response ("use of closed network connection"). Over a real
+// network the request is long written by then.
+func BufferedBodies(base http.RoundTripper) http.RoundTripper {
+	if base == nil {
+		base = http.DefaultTransport
+	}
+	return bufferedBodies{base}
+}
+
+type bufferedBodies struct{ base http.RoundTripper }
+
+func (b bufferedBodies) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.Body == nil || r.Body == http.NoBody {
+		return b.base.RoundTrip(r)
+	}
+	body, err := io.ReadAll(r.Body)
+	r.Body.Close()
+	if err != nil {
+		return nil, err
+	}
+	r2 := r.Clone(r.Context())
+	r2.Body = io.NopCloser(bytes.NewReader(body))
+	r2.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
+	r2.ContentLength = int64(len(body))
+	return b.base.RoundTrip(r2)
+}
