@@ -27,7 +27,7 @@ type addrWatcher struct {
 	sent bool
 }
 
-var listenLine = regexp.MustCompile(`msg="drs emulator listening" addr=(\S+)`)
+var listenLine = regexp.MustCompile(`msg="drs emulator listening".* addr=(\S+)`)
 
 func (w *addrWatcher) Write(p []byte) (int, error) {
 	w.mu.Lock()

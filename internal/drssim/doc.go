@@ -27,6 +27,9 @@
 // microseconds and a Z suffix; durations are ISO 8601 (lagDuration
 // "PT12S", elapsedReplicationDuration "P152DT3H").
 //
+// SDK clients that reach the emulator over loopback should send through
+// BufferedBodies (see there why); the in-process Transport needs nothing.
+//
 // # Choices where the reference is uncertain
 //
 //   - The emulator validates what the SDKs do not (list caps, ID patterns,

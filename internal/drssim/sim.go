@@ -365,10 +365,11 @@ func route(r *http.Request) (*operation, *request) {
 	}
 	name := strings.TrimPrefix(path, "/")
 	op, found := operations[name]
-	if !found || r.Method != http.MethodPost {
-		if name == "ListStagingAccounts" && r.Method == http.MethodGet {
-			return &op, req
-		}
+	want := http.MethodPost
+	if name == "ListStagingAccounts" {
+		want = http.MethodGet
+	}
+	if !found || r.Method != want {
 		return nil, req
 	}
 	return &op, req
