@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/drs"
 )
@@ -107,12 +108,18 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
+		// A custom client is set here, not through LoadDefaultConfig,
+		// which would try to add AWS_CA_BUNDLE to it and fail: it is used
+		// as given. Either way its request bodies are buffered (see
+		// bufferedBodies).
+		var hc aws.HTTPClient = awsCfg.HTTPClient
 		if cfg.HTTPClient != nil {
-			// Set on the DRS client, not through LoadDefaultConfig, which
-			// would try to add AWS_CA_BUNDLE to it and fail: a custom client
-			// is used exactly as given.
-			o.HTTPClient = cfg.HTTPClient
+			hc = cfg.HTTPClient
 		}
+		if hc == nil {
+			hc = awshttp.NewBuildableClient()
+		}
+		o.HTTPClient = bufferedBodies{next: hc}
 		o.Retryer = retryer
 		// Zero keeps the client from wrapping our retryer with the
 		// attempts of AWS_MAX_ATTEMPTS; they are already in it.
