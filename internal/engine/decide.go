@@ -25,7 +25,7 @@ func (e *Engine) decide(ctx context.Context, r *run) error {
 
 	for {
 		e.advanceWaves(r, c, now)
-		if err := e.commit(ctx, r, c); err != nil {
+		if err := e.commitDecision(ctx, r, c); err != nil {
 			return err
 		}
 		called, err := e.dueHooks(ctx, r)
@@ -40,7 +40,19 @@ func (e *Engine) decide(ctx context.Context, r *run) error {
 
 	e.finishExecution(r, c, now)
 	e.finishCleanup(r, c, now)
-	return e.commit(ctx, r, c)
+	return e.commitDecision(ctx, r, c)
+}
+
+// commitDecision commits and, when something was written, offers a test
+// crash point.
+func (e *Engine) commitDecision(ctx context.Context, r *run, c *change) error {
+	if c.empty() {
+		return nil
+	}
+	if err := e.commit(ctx, r, c); err != nil {
+		return err
+	}
+	return e.crash("decision_committed")
 }
 
 // controls carries out the requests the API wrote, clearing each flag it

@@ -65,6 +65,19 @@ func (hs *hookServer) count(path, phase string) int {
 	return n
 }
 
+// countFor counts the calls of an execution's hooks of a phase.
+func (hs *hookServer) countFor(executionID, phase string) int {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	n := 0
+	for _, p := range hs.calls {
+		if p.ExecutionID == executionID && p.Phase == phase {
+			n++
+		}
+	}
+	return n
+}
+
 // hookClient keeps no idle connections, whose reading goroutines would
 // keep a synctest bubble's clock still.
 func hookClient() *http.Client {

@@ -128,7 +128,7 @@ func (e *Engine) request(ctx context.Context, r *run, b *plan.Batch, ls []*plan.
 		return err
 	}
 	delete(e.pending, b.ID)
-	if err := e.crash("request_committed"); err != nil {
+	if err := e.crash(b.Kind + "_request_committed"); err != nil {
 		return err
 	}
 
@@ -157,7 +157,7 @@ func (e *Engine) request(ctx context.Context, r *run, b *plan.Batch, ls []*plan.
 		job, err = cl.TerminateRecoveryInstances(cctx, ids)
 	}
 	cancel()
-	if cerr := e.crash("request_returned"); cerr != nil {
+	if cerr := e.crash(b.Kind + "_request_returned"); cerr != nil {
 		return cerr
 	}
 	if err != nil {
@@ -167,7 +167,7 @@ func (e *Engine) request(ctx context.Context, r *run, b *plan.Batch, ls []*plan.
 	if err := e.adopt(ctx, r, b, job, "job_started"); err != nil {
 		return err
 	}
-	return e.crash("job_committed")
+	return e.crash(b.Kind + "_job_committed")
 }
 
 // requestFailed handles a DRS call that returned an error. Only a
