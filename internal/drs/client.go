@@ -59,10 +59,21 @@ var _ api = (*drs.Client)(nil)
 // Client is drsorch's DRS port for one account and region, on the
 // aws-sdk-go-v2 DRS client. It is safe for concurrent use.
 //
-// Every call is retried by the SDK on throttling, 5xx, timeouts and
-// connection errors, waiting what Retry-After asks (see newRetryer); every
-// list is followed to its last page; every lookup by ID is split into
-// requests of the API's size limit. Errors are *Error values.
+// Retries: the SDK's standard retryer decides what is retryable
+// (throttling, 5xx, timeouts, connection errors), up to Config.MaxAttempts
+// attempts, but its backoff is replaced: the SDK ignores the Retry-After
+// header DRS sends on 429 and 500, so our backoff reads it from the
+// response in the smithy ResponseError (or the typed exception's
+// RetryAfterSeconds), waits that long plus up to 20% jitter, capped at
+// Config.MaxBackoff, and falls back to exponential backoff with full jitter
+// without it. The SDK's client-side retry quota is off. Calls that start a
+// job are retried only when nothing can have happened (see StartRecovery).
+//
+// Every list is followed to its last page with the SDK's paginators; every
+// lookup by ID is split into requests of the API's size limit. Errors are
+// *Error values: errors.Is reports ErrThrottled, ErrConflict, ErrQuota,
+// ErrValidation, ErrNotFound or ErrTransient, errors.As finds the SDK's
+// typed error, and RetryAfter reads the wait DRS asked for.
 type Client struct {
 	api    api
 	region string

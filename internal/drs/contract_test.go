@@ -169,19 +169,17 @@ func TestContractSourceServers(t *testing.T) {
 	}
 }
 
-// TestContractLargePagesWithoutRetries lists 3,000 servers twice,
+// TestContractLargePagesWithoutRetries lists 2,000 servers in 20 pages
 // with retries off: a connection closed under a large answer (see
 // bufferedBodies) would fail it.
 func TestContractLargePagesWithoutRetries(t *testing.T) {
-	k := newContract(t, drssim.Options{Servers: 3000, Seed: 3}, Config{MaxAttempts: 1})
-	for range 2 {
-		servers, err := k.c.DescribeSourceServers(t.Context(), nil)
-		if err != nil || len(servers) != 3000 {
-			t.Fatalf("%d servers, %v; want 3000", len(servers), err)
-		}
+	k := newContract(t, drssim.Options{Servers: 2000, Seed: 3}, Config{MaxAttempts: 1})
+	servers, err := k.c.DescribeSourceServers(t.Context(), nil)
+	if err != nil || len(servers) != 2000 {
+		t.Fatalf("%d servers, %v; want 2000", len(servers), err)
 	}
-	if got := k.requests("DescribeSourceServers"); got != 60 {
-		t.Errorf("%d requests, want 60", got)
+	if got := k.requests("DescribeSourceServers"); got != 20 {
+		t.Errorf("%d requests, want 20", got)
 	}
 }
 
@@ -307,6 +305,29 @@ func TestContractRetryAfter(t *testing.T) {
 			if d < time.Second || d > 1200*time.Millisecond {
 				t.Errorf("retry delay %v, want Retry-After (1s) to 1.2s", d)
 			}
+		}
+	})
+	t.Run("start recovery: a server error is not retried, throttling is", func(t *testing.T) {
+		k := newContract(t, drssim.Options{Servers: 3}, Config{})
+		ids := k.serverIDs(t, 2)
+		err := k.sim.SetFaults(drssim.Faults{FailNext: []drssim.FailNext{{Operation: "StartRecovery", Count: 1}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, err = k.c.StartRecovery(t.Context(), launches(ids[:1]), true, nil)
+		checkClass(t, err, ErrTransient)
+		if got := k.requests("StartRecovery"); got != 1 {
+			t.Errorf("%d StartRecovery requests after a 500, want 1", got)
+		}
+		err = k.sim.SetFaults(drssim.Faults{FailNext: []drssim.FailNext{{Operation: "StartRecovery", Count: 1, Kind: "throttle"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := k.c.StartRecovery(t.Context(), launches(ids[1:2]), true, nil); err != nil {
+			t.Fatal(err)
+		}
+		if got := k.requests("StartRecovery"); got != 3 {
+			t.Errorf("%d StartRecovery requests in all, want 3", got)
 		}
 	})
 	t.Run("server errors outlast the attempts", func(t *testing.T) {

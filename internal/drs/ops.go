@@ -67,10 +67,11 @@ func (c *Client) DescribeSourceServers(ctx context.Context, ids []string) ([]Sou
 // drill or a recovery, and tags the job. It refuses more than
 // MaxStartRecoveryServers servers, or none, without calling DRS.
 //
-// StartRecovery takes no client token: a retried call that reached DRS the
-// first time can start a second job. The SDK only retries answers that say
-// the job was not created (throttling, 5xx) or requests that never got an
-// answer; for the latter, callers find the job again by its tags (FindJobs).
+// StartRecovery takes no client token, so it is retried only when DRS
+// answered with throttling or the connection was never made (see
+// startsJob). Any other error, ErrTransient included, may hide a job that
+// did start: callers look for it by its tags (FindJobs) before asking
+// again.
 func (c *Client) StartRecovery(ctx context.Context, servers []ServerLaunch, isDrill bool, tags map[string]string) (Job, error) {
 	const op = "start recovery"
 	if len(servers) == 0 {
@@ -88,7 +89,7 @@ func (c *Client) StartRecovery(ctx context.Context, servers []ServerLaunch, isDr
 		}
 		in.SourceServers = append(in.SourceServers, rs)
 	}
-	out, err := c.api.StartRecovery(ctx, in)
+	out, err := c.api.StartRecovery(ctx, in, startsJob)
 	if err != nil {
 		return Job{}, wrap(op, err)
 	}
@@ -278,7 +279,8 @@ func snapshotTime(s Snapshot) time.Time {
 // TerminateRecoveryInstances starts one DRS job that terminates the given
 // recovery instances. Its answer is one job, so it does not split: it
 // refuses more than MaxTerminateInstances IDs, or none, without calling
-// DRS, and callers split larger sets themselves.
+// DRS, and callers split larger sets themselves. Like StartRecovery, it is
+// retried only on throttling or a connection never made.
 func (c *Client) TerminateRecoveryInstances(ctx context.Context, ids []string) (Job, error) {
 	const op = "terminate recovery instances"
 	if len(ids) == 0 {
@@ -289,7 +291,7 @@ func (c *Client) TerminateRecoveryInstances(ctx context.Context, ids []string) (
 			len(ids), MaxTerminateInstances))
 	}
 	out, err := c.api.TerminateRecoveryInstances(ctx,
-		&drs.TerminateRecoveryInstancesInput{RecoveryInstanceIDs: slices.Clone(ids)})
+		&drs.TerminateRecoveryInstancesInput{RecoveryInstanceIDs: slices.Clone(ids)}, startsJob)
 	if err != nil {
 		return Job{}, wrap(op, err)
 	}

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"log/slog"
 	"math/rand/v2"
+	"net"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/ratelimit"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/drs"
 	"github.com/aws/smithy-go"
 )
 
@@ -82,4 +84,32 @@ func (b *backoff) jitter(n int64) int64 {
 		return 0
 	}
 	return b.rand(n)
+}
+
+// startsJob is the retry policy of the calls that start a DRS job
+// (StartRecovery, TerminateRecoveryInstances), which take no client token:
+// an attempt that reached DRS may have started its job even if its answer
+// was lost or was a 5xx, and a blind second attempt would then fail with a
+// ConflictException (the servers are busy with the first job) and hide the
+// job that runs. So only answers that say "not done" are retried: a
+// throttling answer, or a connection that was never made. Everything else
+// comes back to the caller, who looks for the job by its tags (FindJobs)
+// before asking again.
+func startsJob(o *drs.Options) {
+	if r, ok := o.Retryer.(aws.RetryerV2); ok {
+		o.Retryer = onlyUndone{r}
+	}
+}
+
+type onlyUndone struct{ aws.RetryerV2 }
+
+func (r onlyUndone) IsErrorRetryable(err error) bool {
+	if !r.RetryerV2.IsErrorRetryable(err) {
+		return false
+	}
+	if classify(err) == ErrThrottled {
+		return true
+	}
+	var opErr *net.OpError
+	return errors.As(err, &opErr) && opErr.Op == "dial"
 }

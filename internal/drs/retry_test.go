@@ -4,8 +4,11 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"net"
 	"net/http"
+	"slices"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -173,5 +176,49 @@ func TestRetries(t *testing.T) {
 				t.Errorf("%d retries logged, want %d", got, tt.requests-1)
 			}
 		})
+	}
+}
+
+// TestStartsJobRetries checks that the calls that start jobs are retried
+// only when the answer says nothing was done.
+func TestStartsJobRetries(t *testing.T) {
+	started := cannedResponse{status: 202, body: `{"job":{"jobID":"drsjob-00000000000000001","status":"PENDING"}}`}
+	throttle := apiError("ThrottlingException", 429, "Retry-After", "0")
+	internal := apiError("InternalServerException", 500, "Retry-After", "0")
+	refused := cannedResponse{sendErr: &net.OpError{Op: "dial", Net: "tcp", Err: syscall.ECONNREFUSED}}
+	reset := cannedResponse{sendErr: &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}}
+	tests := []struct {
+		name      string
+		responses []cannedResponse
+		requests  int
+		class     error // nil: success
+	}{
+		{"throttled, then started", []cannedResponse{throttle, throttle, started}, 3, nil},
+		{"connection refused, then started", []cannedResponse{refused, started}, 2, nil},
+		{"a server error may have started it", []cannedResponse{internal, started}, 1, ErrTransient},
+		{"a lost answer may have started it", []cannedResponse{reset, started}, 1, ErrTransient},
+	}
+	for _, tt := range tests {
+		for _, op := range []string{"StartRecovery", "TerminateRecoveryInstances"} {
+			t.Run(op+": "+tt.name, func(t *testing.T) {
+				rt := &cannedTransport{responses: slices.Clone(tt.responses)}
+				c := cannedClient(t, rt, Config{MaxAttempts: 5})
+				var err error
+				if op == "StartRecovery" {
+					_, err = c.StartRecovery(t.Context(), []ServerLaunch{{SourceServerID: "s-00000000000000001"}}, false, nil)
+				} else {
+					_, err = c.TerminateRecoveryInstances(t.Context(), []string{"i-0123456789abcdef0"})
+				}
+				if tt.class == nil && err != nil {
+					t.Fatalf("error %v, want success", err)
+				}
+				if tt.class != nil {
+					checkClass(t, err, tt.class)
+				}
+				if got := len(rt.requests()); got != tt.requests {
+					t.Errorf("%d requests, want %d", got, tt.requests)
+				}
+			})
+		}
 	}
 }
