@@ -47,8 +47,13 @@ type engineConfig struct {
 	// LeaseDuration is how long a lease lasts unrenewed: how soon another
 	// process takes over the executions of one that died.
 	LeaseDuration time.Duration
-	// PollInterval is the engine's shortest wait between two rounds.
-	PollInterval time.Duration
+	// PollInterval is the engine's shortest wait between two rounds, and
+	// PollMax the longest between two observations of a region's jobs.
+	PollInterval, PollMax time.Duration
+	// ExpectedJob is how long a launch job is assumed to take before the
+	// engine has seen one end, and StuckTimeout how long before a job not
+	// finished fails its servers; an emulator's time scale shortens both.
+	ExpectedJob, StuckTimeout time.Duration
 }
 
 // app is a wired drsorch server: store, DRS clients, REST API and the HTTP
@@ -60,8 +65,10 @@ type app struct {
 	api   *api.Server
 	mux   *http.ServeMux
 
-	// engine carries executions out while serve runs.
-	engine *engine.Engine
+	// engine carries executions out while serve runs; executions starts
+	// and controls them for the API.
+	engine     *engine.Engine
+	executions *execution.Service
 
 	// shutdownGrace is how long serve lets requests finish on shutdown
 	// before it closes their connections.
@@ -99,17 +106,22 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Logger:        log,
 		LeaseDuration: cfg.Engine.LeaseDuration,
 		PollMin:       cfg.Engine.PollInterval,
+		PollMax:       cfg.Engine.PollMax,
+		// Zero takes the engine's default.
+		ExpectedJobDuration: cfg.Engine.ExpectedJob,
+		StuckTimeout:        cfg.Engine.StuckTimeout,
+	})
+	a.executions = execution.New(execution.Options{
+		Store:  st,
+		DRS:    execution.Clients(clients.For),
+		Logger: log,
 	})
 	a.api = api.New(api.Options{
 		Store:         st,
 		DRS:           api.SourceServersFunc(a.sourceServers),
 		DefaultRegion: cfg.Region,
 		Logger:        log,
-		Executions: execution.New(execution.Options{
-			Store:  st,
-			DRS:    execution.Clients(clients.For),
-			Logger: log,
-		}),
+		Executions:    a.executions,
 	})
 	h := a.api.Handler()
 	a.mux.Handle("/api/", h)

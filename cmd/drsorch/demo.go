@@ -64,6 +64,9 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	if err := envDefaults(fs); err != nil {
 		return err
 	}
+	if cfg.TimeScale <= 0 || cfg.Poll <= 0 {
+		return fmt.Errorf("demo: --time-scale and --poll-interval must be positive")
+	}
 	d, err := newDemo(ctx, cfg, stderr)
 	if err != nil {
 		return err
@@ -110,7 +113,9 @@ func newDemo(ctx context.Context, cfg demoConfig, stderr io.Writer) (*demo, erro
 		DRSEndpoint:   "http://drssim.local",
 		DRSHTTPClient: &http.Client{Transport: sim.Transport()},
 		Logger:        log,
-		Engine:        engineConfig{PollInterval: cfg.Poll},
+		Engine: engineConfig{PollInterval: cfg.Poll, PollMax: 4 * cfg.Poll,
+			ExpectedJob:  emulated(6*time.Minute, cfg.TimeScale),
+			StuckTimeout: emulated(time.Hour, cfg.TimeScale)},
 	})
 	if err != nil {
 		return nil, err
@@ -121,7 +126,34 @@ func newDemo(ctx context.Context, cfg demoConfig, stderr io.Writer) (*demo, erro
 		a.Close()
 		return nil, err
 	}
+	if err := cancelLeftovers(ctx, a, stderr); err != nil {
+		a.Close()
+		return nil, err
+	}
 	return &demo{app: a, sim: sim}, nil
+}
+
+// emulated returns the real duration of d emulated at scale.
+func emulated(d time.Duration, scale float64) time.Duration {
+	return time.Duration(float64(d) / scale)
+}
+
+// cancelLeftovers asks to cancel the executions an earlier demo left
+// active: their DRS jobs lived in that run's emulator, so the engine would
+// only wait for them until its stuck timeout.
+func cancelLeftovers(ctx context.Context, a *app, w io.Writer) error {
+	page, err := a.store.ListExecutions(ctx, store.ExecutionFilter{Statuses: []string{
+		plan.ExecPending, plan.ExecRunning, plan.ExecPaused}}, store.ListOptions{Limit: 1000})
+	if err != nil {
+		return fmt.Errorf("list executions: %w", err)
+	}
+	for _, e := range page.Items {
+		if _, err := a.executions.Cancel(ctx, e.ID, "drsorch demo (restarted)"); err != nil {
+			return fmt.Errorf("cancel execution %s: %w", e.ID, err)
+		}
+		fmt.Fprintf(w, "cancelling %s of plan %q, left running by an earlier demo\n", e.ID, e.PlanName)
+	}
+	return nil
 }
 
 // demoGroups are the sample groups: the tiers of the emulator's "shop"

@@ -160,16 +160,16 @@ func showExecution(w io.Writer, v *execution.View) {
 	if v.Cleanup != "" {
 		fmt.Fprintf(w, "cleanup %s\n", v.Cleanup)
 	}
-	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 	for _, wv := range v.Waves {
-		fmt.Fprintf(tw, "\nwave %s\t%s\tlaunched %d\tfailed %d\tpending %d\n",
+		fmt.Fprintf(w, "\nwave %s: %s, launched %d, failed %d, pending %d\n",
 			wv.Name, wv.Status, wv.Launched, wv.Failed, wv.Pending)
+		tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
 		for _, l := range wv.Servers {
 			fmt.Fprintf(tw, "  %s\t%s\t%s\t%s\t%s\n", l.SourceServerID, dash(l.Hostname), l.Status,
 				dash(l.EC2InstanceID), l.Error)
 		}
+		tw.Flush()
 	}
-	tw.Flush()
 }
 
 func printJSON(w io.Writer, v any) error {

@@ -224,10 +224,17 @@ type progress struct {
 }
 
 func (p *progress) print(v *execution.View) {
-	if v.Status != p.status {
+	// A starting execution is told before its waves, an ending one after.
+	if v.Status != p.status && plan.Active(v.Status) {
 		fmt.Fprintf(p.w, "%s  execution %s %s\n", clock(), v.ID, v.Status)
 		p.status = v.Status
 	}
+	defer func() {
+		if v.Status != p.status {
+			fmt.Fprintf(p.w, "%s  execution %s %s\n", clock(), v.ID, v.Status)
+			p.status = v.Status
+		}
+	}()
 	for _, wv := range v.Waves {
 		line := fmt.Sprintf("%-18s launched %d  failed %d  pending %d", wv.Status, wv.Launched, wv.Failed, wv.Pending)
 		if p.waves[wv.Name] == line {

@@ -30,6 +30,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.StringVar(&eng.Owner, "owner", "", "name of this process in execution leases (default: host name and process ID)")
 	fs.DurationVar(&eng.LeaseDuration, "lease-duration", 2*time.Minute, "how long an execution lease lasts unrenewed; another process takes over after it")
 	fs.DurationVar(&eng.PollInterval, "poll-interval", 5*time.Second, "shortest wait between two engine rounds")
+	fs.DurationVar(&eng.PollMax, "poll-max", time.Minute, "longest wait between two looks at a region's DRS jobs")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}

@@ -198,8 +198,8 @@ func (s *Service) Retry(ctx context.Context, id, by string) (*View, error) {
 			return nil, conflict(e.Status, "execution %s is %s%s: it cannot retry",
 				e.ID, e.Status, cancelNote(e))
 		}
-		if e.Mode == plan.ModeDrill && e.Cleanup != plan.CleanupNotStarted {
-			return nil, conflict(e.Status, "execution %s has cleanup %s: it cannot retry", e.ID, e.Cleanup)
+		if e.Requests.Cleanup || e.Cleanup != "" && e.Cleanup != plan.CleanupNotStarted {
+			return nil, conflict(e.Status, "execution %s is being cleaned up or was: it cannot retry", e.ID)
 		}
 		failed := count(st.launches, plan.LaunchFailed)
 		if failed == 0 {
