@@ -206,6 +206,7 @@ func (e *Engine) advanceWaves(r *run, c *change, now time.Time) {
 				if r.wave(w.Name).Hooks != nil && len(r.wave(w.Name).Hooks.After) > 0 {
 					w.Status = plan.WaveVerifying
 					c.wave(w)
+					c.event(now, "wave_verifying", w.Name, "", "calling the after hooks")
 					continue
 				}
 				e.endWave(r, c, w, "", now)

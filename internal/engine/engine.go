@@ -67,7 +67,9 @@ type Options struct {
 	// jobs of one account and region (defaults 5s and 60s). The loop runs
 	// a round every PollMin.
 	PollMin, PollMax time.Duration
-	// RoundTimeout bounds one round of the loop (default 1m).
+	// RoundTimeout bounds one round of the loop (default 5m). Hooks are
+	// called inside a round: every attempt of a wave's hooks, with their
+	// backoff, must fit in it.
 	RoundTimeout time.Duration
 	// CallTimeout bounds one DRS call, its retries included (default 1m).
 	CallTimeout time.Duration
@@ -133,7 +135,7 @@ func New(o Options) *Engine {
 	def(&o.LeaseDuration, 2*time.Minute)
 	def(&o.PollMin, 5*time.Second)
 	def(&o.PollMax, time.Minute)
-	def(&o.RoundTimeout, time.Minute)
+	def(&o.RoundTimeout, 5*time.Minute)
 	def(&o.CallTimeout, time.Minute)
 	def(&o.LandingMargin, time.Minute)
 	def(&o.ExpectedJobDuration, 5*time.Minute)
@@ -343,6 +345,19 @@ func (e *Engine) claim(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// renew extends the lease of an execution this engine drives; losing it
+// drops the execution.
+func (e *Engine) renew(ctx context.Context, r *run) error {
+	now := e.now()
+	expiry := now.Add(e.opts.LeaseDuration)
+	if err := e.opts.Store.Claim(ctx, r.ex.ID, e.opts.Owner, now, expiry); err != nil {
+		e.drop(r, "lease not renewed")
+		return fmt.Errorf("renew lease of %s: %w", r.ex.ID, err)
+	}
+	r.leaseExpiry = expiry
+	return nil
 }
 
 // refreshWaves rereads the waves of an execution with a gated wave not

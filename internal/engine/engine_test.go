@@ -194,3 +194,39 @@ func TestApprovalGate(t *testing.T) {
 		}
 	})
 }
+
+// TestExecutionsShareQuotasFairly starts two executions in one account and
+// region: the quotas hold across both and they take batches in turn.
+func TestExecutionsShareQuotasFairly(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, drssim.Options{Servers: 800}, 1)
+		a := h.start(plan.ModeDrill, chain(wave("a", 400)))
+		b := h.start(plan.ModeRecovery, chain(wave("b", 400)))
+		e := h.engine("e1", nil)
+		must(t, e.Reconcile(h.ctx))
+		count := func(id string) int {
+			bs, err := h.st.ListBatches(h.ctx, id)
+			must(t, err)
+			n := 0
+			for _, b := range bs {
+				n += len(b.SourceServerIDs)
+			}
+			return n
+		}
+		na, nb := count(a), count(b)
+		if na+nb != 500 || na-nb > 100 || nb-na > 100 {
+			t.Errorf("first round: %d and %d servers requested, want 500 shared within one batch", na, nb)
+		}
+		for _, id := range []string{a, b} {
+			if ex := h.finish(e, id, 2000); ex.Status != plan.ExecCompleted {
+				t.Errorf("execution %s: %s, want COMPLETED", id, ex.Status)
+			}
+			h.checkOnce(id, 1)
+		}
+		h.checkQuotas()
+		if got := h.sim.Stats().Errors; len(got) > 0 {
+			t.Errorf("emulator errors %v, want none", got)
+		}
+	})
+}

@@ -122,6 +122,10 @@ func (e *Engine) callHooks(ctx context.Context, r *run, w *plan.WaveRun, phase s
 	for _, h := range hooks {
 		res := r.hookResult(w, phase, h)
 		if res == nil {
+			// A hook may take a while: the lease must outlast it.
+			if err := e.renew(ctx, r); err != nil {
+				return "", err
+			}
 			got := e.callHook(ctx, r, w, phase, h)
 			if err := ctx.Err(); err != nil {
 				return "", fmt.Errorf("%s hook of wave %s: %w", phase, w.Name, err)

@@ -26,7 +26,7 @@ func TestLargePlan(t *testing.T) {
 			ws = append(ws, wave(string(rune('a'+i)), n))
 		}
 		id := h.start(plan.ModeRecovery, chain(ws...))
-		e := h.engine("e1", func(o *Options) { o.PollMin = 20 * time.Second })
+		e := h.engine("e1", func(o *Options) { o.PollMin, o.PollMax = 30*time.Second, 2*time.Minute })
 		start := time.Now()
 		ex := h.finish(e, id, 5000)
 		if ex.Status != plan.ExecCompleted {

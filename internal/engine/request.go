@@ -452,6 +452,7 @@ func skipLaunch(c *change, l *plan.Launch, now time.Time, msg string) {
 	l.Error = msg
 	l.EndTime = &now
 	c.launch(l)
+	c.event(now, "server_skipped", l.Wave, l.SourceServerID, msg)
 }
 
 // terminateFailed puts a launch back to LAUNCHED, its instance still
