@@ -54,6 +54,10 @@ type engineConfig struct {
 	// engine has seen one end, and StuckTimeout how long before a job not
 	// finished fails its servers; an emulator's time scale shortens both.
 	ExpectedJob, StuckTimeout time.Duration
+	// CallTimeout bounds one DRS call, and LandingMargin is how long after
+	// it a request may still create a job: together, how long a batch
+	// interrupted mid-call waits before it is requested again.
+	CallTimeout, LandingMargin time.Duration
 }
 
 // app is a wired drsorch server: store, DRS clients, REST API and the HTTP
@@ -110,6 +114,8 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		// Zero takes the engine's default.
 		ExpectedJobDuration: cfg.Engine.ExpectedJob,
 		StuckTimeout:        cfg.Engine.StuckTimeout,
+		CallTimeout:         cfg.Engine.CallTimeout,
+		LandingMargin:       cfg.Engine.LandingMargin,
 	})
 	a.executions = execution.New(execution.Options{
 		Store:  st,

@@ -31,6 +31,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&eng.LeaseDuration, "lease-duration", 2*time.Minute, "how long an execution lease lasts unrenewed; another process takes over after it")
 	fs.DurationVar(&eng.PollInterval, "poll-interval", 5*time.Second, "shortest wait between two engine rounds")
 	fs.DurationVar(&eng.PollMax, "poll-max", time.Minute, "longest wait between two looks at a region's DRS jobs")
+	fs.DurationVar(&eng.CallTimeout, "drs-call-timeout", time.Minute, "bound of one DRS call, its retries included")
+	fs.DurationVar(&eng.LandingMargin, "drs-landing-margin", time.Minute, "how long after a DRS call's timeout it may still start a job")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
