@@ -341,6 +341,8 @@ func (e *Engine) finishExecution(r *run, c *change, now time.Time) {
 	}
 	c.header = true
 	c.event(now, "execution_"+lower(status), "", "", fmt.Sprintf("%d of %d servers launched", up, len(r.launches)))
+	e.log.Info("execution ended", "execution_id", ex.ID, "status", status,
+		"launched", up, "servers", len(r.launches))
 }
 
 // finishCleanup ends a cleanup whose terminate jobs have all settled.

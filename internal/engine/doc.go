@@ -100,9 +100,11 @@
 //
 // Hooks are POSTed as JSON (HookPayload), each attempt with the hook's
 // timeout (default 10s), 1+Retries attempts with backoff, only 2xx
-// succeeding. A result is recorded in WaveRun.Hooks right after the call
-// and never called again for that run of the wave; a crash between the
-// call and its record calls it again.
+// succeeding. They are called inside the round, which waits for them (all
+// attempts must fit in RoundTimeout), and the lease is renewed before each.
+// A result is recorded in WaveRun.Hooks right after the call and never
+// called again for that run of the wave; a crash between the call and its
+// record calls it again (at least once, not exactly once).
 //
 // # Controls
 //

@@ -77,7 +77,7 @@ func (e *Engine) dueHooks(ctx context.Context, r *run) (bool, error) {
 	for _, w := range r.waves {
 		hs := r.wave(w.Name).Hooks
 		if hs == nil {
-			continue
+			hs = &plan.Hooks{}
 		}
 		switch {
 		case w.Status == plan.WaveLaunching && r.ex.Status == plan.ExecRunning && !r.beforeDone(w):

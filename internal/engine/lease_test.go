@@ -145,7 +145,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 	// A clean run names the steps, in order.
 	var steps []string
 	synctest.Test(t, func(t *testing.T) {
-		h := newHarness(t, drssim.Options{Servers: 20, Seed: 1}, 1)
+		h := newHarness(t, linuxServers(20), 1)
 		crashScenario(t, h, hs, func(s string) bool { steps = append(steps, s); return false })
 	})
 	seen := map[string]int{}
@@ -174,7 +174,7 @@ func TestCrashAtEveryStep(t *testing.T) {
 	for _, p := range points {
 		t.Run(fmt.Sprintf("%s_%d", p.step, p.n), func(t *testing.T) {
 			synctest.Test(t, func(t *testing.T) {
-				h := newHarness(t, drssim.Options{Servers: 20, Seed: 1}, 1)
+				h := newHarness(t, linuxServers(20), 1)
 				n := 0
 				id, crashes := crashScenario(t, h, hs, func(s string) bool {
 					n++
@@ -206,4 +206,14 @@ func TestCrashAtEveryStep(t *testing.T) {
 			})
 		})
 	}
+}
+
+// linuxServers is an emulator inventory of n Linux servers, whose jobs
+// take about 5 emulated minutes rather than a Windows server's 20.
+func linuxServers(n int) drssim.Options {
+	inv := make([]drssim.Server, n)
+	for i := range inv {
+		inv[i].OS = "linux"
+	}
+	return drssim.Options{Seed: 1, Inventory: inv}
 }

@@ -66,6 +66,8 @@ func (e *Engine) observe(ctx context.Context) error {
 				return err
 			}
 			errs = append(errs, err)
+			rs.nextPoll = now.Add(e.opts.PollMin)
+			continue
 		}
 		rs.nextPoll = time.Time{}
 		for _, ab := range byRegion[k] {
@@ -96,6 +98,7 @@ func (e *Engine) observeRegion(ctx context.Context, k regionKey, active []active
 	if err != nil {
 		return fmt.Errorf("observe jobs in %s: %w", k, err)
 	}
+	e.log.Debug("jobs observed", "region", k.String(), "jobs", len(ids))
 	if err := e.crash("jobs_observed"); err != nil {
 		return err
 	}
