@@ -158,11 +158,14 @@ var (
 	followRetry   = 2 * time.Second
 )
 
-// errFinal ends the event stream once the execution is final.
-var errFinal = errors.New("execution is final")
+// eventAwaitingApproval is the engine's event for a wave reaching its gate.
+const eventAwaitingApproval = "wave_awaiting_approval"
+
 
 // follow prints the progress of an execution until its status is final
-// and returns it as it ended.
+// and returns it as it ended. The server ends the event stream once the
+// execution is final and every event was sent, so that no event is lost
+// between the read that sees the end and the stream.
 func follow(ctx context.Context, c *client.Client, id string, w io.Writer) (*execution.View, error) {
 	p := &progress{w: w, waves: map[string]string{}}
 	var after int64
@@ -180,6 +183,7 @@ func follow(ctx context.Context, c *client.Client, id string, w io.Writer) (*exe
 		}
 		err = c.StreamEvents(ctx, id, after, func(ev plan.Event) error {
 			after = ev.Seq
+			p.event(id, ev)
 			if time.Since(last) < followRefresh && !stateEvent(ev) {
 				return nil
 			}
@@ -189,9 +193,6 @@ func follow(ctx context.Context, c *client.Client, id string, w io.Writer) (*exe
 				return err
 			}
 			p.print(v)
-			if !plan.Active(v.Status) {
-				return errFinal
-			}
 			return nil
 		})
 		if ctx.Err() != nil {
@@ -201,7 +202,7 @@ func follow(ctx context.Context, c *client.Client, id string, w io.Writer) (*exe
 		if errors.As(err, &ae) && ae.StatusCode < 500 {
 			return nil, fmt.Errorf("follow execution %s: %w", id, err)
 		}
-		if err != nil && !errors.Is(err, errFinal) {
+		if err != nil {
 			select {
 			case <-ctx.Done():
 				return nil, ctx.Err()
@@ -242,9 +243,15 @@ func (p *progress) print(v *execution.View) {
 		}
 		p.waves[wv.Name] = line
 		fmt.Fprintf(p.w, "%s  wave %-14s %s\n", clock(), wv.Name, line)
-		if wv.Status == plan.WaveAwaitingApproval {
-			fmt.Fprintf(p.w, "          approve it with: drsorch executions approve %s %s\n", v.ID, wv.Name)
-		}
+	}
+}
+
+// event prints what an event asks of the operator. The execution read
+// after it may have moved on already, so the event itself tells.
+func (p *progress) event(id string, ev plan.Event) {
+	if ev.Type == eventAwaitingApproval {
+		fmt.Fprintf(p.w, "%s  wave %s waits for approval: drsorch executions approve %s %s\n",
+			clock(), ev.Wave, id, ev.Wave)
 	}
 }
 
@@ -254,7 +261,11 @@ func (p *progress) done(v *execution.View) {
 		took = " in " + v.EndTime.Sub(*v.StartTime).Round(time.Second).String()
 	}
 	fmt.Fprintf(p.w, "execution %s ended %s%s\n", v.ID, v.Status, took)
-	if v.Mode == plan.ModeDrill && v.Cleanup == plan.CleanupNotStarted {
+	launched := 0
+	for _, wv := range v.Waves {
+		launched += wv.Launched
+	}
+	if v.Mode == plan.ModeDrill && v.Cleanup == plan.CleanupNotStarted && launched > 0 {
 		fmt.Fprintf(p.w, "clean the drill instances up with: drsorch executions cleanup %s\n", v.ID)
 	}
 }
