@@ -161,7 +161,6 @@ var (
 // eventAwaitingApproval is the engine's event for a wave reaching its gate.
 const eventAwaitingApproval = "wave_awaiting_approval"
 
-
 // follow prints the progress of an execution until its status is final
 // and returns it as it ended. The server ends the event stream once the
 // execution is final and every event was sent, so that no event is lost
