@@ -380,7 +380,7 @@ func (c *starter) create(ctx context.Context, startedBy string) (Result, error) 
 		PlanName:    c.plan.Name,
 		Mode:        c.mode,
 		Status:      plan.ExecPending,
-		Plan:        *c.plan,
+		Plan:        plan.NormalizePlan(*c.plan), // stored normalized; the engine relies on it
 		Groups:      c.groups,
 		PointInTime: c.pit,
 		StartedBy:   startedBy,
