@@ -421,10 +421,8 @@ func (c *starter) create(ctx context.Context, startedBy string) (Result, error) 
 			by, c.mode, c.plan.Name, len(waves), len(launches))}}
 	err := c.store.CreateExecution(ctx, e, waves, launches, events)
 	if errors.Is(err, store.ErrExists) {
-		return Result{}, &Error{Kind: KindConflict,
-			Message: fmt.Sprintf("plan %q already has an active execution", c.plan.Name),
-			Problems: []Problem{{Code: "conflict",
-				Message: fmt.Sprintf("plan %q already has an active execution", c.plan.Name)}}}
+		// Another start of the plan won the race since checkBusy.
+		return Result{}, conflict("", "plan %q already has an active execution", c.plan.Name)
 	}
 	if err != nil {
 		return Result{}, fmt.Errorf("create execution: %w", err)
