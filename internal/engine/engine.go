@@ -31,6 +31,8 @@ type ClientSource interface {
 	For(ctx context.Context, accountID, region string) (DRS, error)
 }
 
+var _ DRS = (*drs.Client)(nil)
+
 // FromClients adapts a drs.Clients registry to a ClientSource.
 func FromClients(c *drs.Clients) ClientSource { return clientsSource{c} }
 
@@ -410,10 +412,17 @@ func (e *Engine) load(ctx context.Context, id string) (*run, error) {
 }
 
 // drop forgets an execution; the store has its last committed state.
+// What this process learnt about its REQUESTING batches is kept: it is
+// still true when the execution is loaded again.
 func (e *Engine) drop(r *run, why string) {
 	if _, ok := e.runs[r.ex.ID]; !ok {
 		return
 	}
 	delete(e.runs, r.ex.ID)
+	if !plan.Active(r.ex.Status) && r.ex.Cleanup != plan.CleanupRunning {
+		for _, b := range r.batches {
+			delete(e.pending, b.ID)
+		}
+	}
 	e.log.Info("execution dropped", "execution_id", r.ex.ID, "reason", why)
 }

@@ -40,6 +40,24 @@ func TestLargePlan(t *testing.T) {
 		if len(h.errs) > 0 {
 			t.Errorf("round errors: %v", h.lastErrs())
 		}
+		// The next wave's first request comes in the round that sees the
+		// previous wave end.
+		ended := map[string]time.Time{}
+		first := map[string]time.Time{}
+		for _, ev := range h.events(id) {
+			switch {
+			case ev.Type == "wave_completed":
+				ended[ev.Wave] = ev.Time
+			case ev.Type == "batch_requested" && first[ev.Wave].IsZero():
+				first[ev.Wave] = ev.Time
+			}
+		}
+		for i := 1; i < len(ws); i++ {
+			if gap := first[ws[i].Name].Sub(ended[ws[i-1].Name]); gap != 0 {
+				t.Errorf("wave %s: first request %s after wave %s ended, want at once", ws[i].Name, gap, ws[i-1].Name)
+			}
+		}
+
 		// Launch writes: 3 per server, nothing rewritten unchanged.
 		batches, err := h.st.ListBatches(h.ctx, id)
 		must(t, err)

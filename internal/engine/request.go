@@ -164,7 +164,11 @@ func (e *Engine) request(ctx context.Context, r *run, b *plan.Batch, ls []*plan.
 		return e.requestFailed(ctx, r, b, ls, err)
 	}
 	e.region(k).backoffs = 0
-	if err := e.adopt(ctx, r, b, job, "job_started"); err != nil {
+	// The job exists: record it even when the round is being cancelled,
+	// which spares the next owner a lookup.
+	actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := e.adopt(actx, r, b, job, "job_started"); err != nil {
 		return err
 	}
 	return e.crash(b.Kind + "_job_committed")
