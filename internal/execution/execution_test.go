@@ -353,3 +353,35 @@ func TestStartConflicts(t *testing.T) {
 		t.Errorf("Start of a missing plan: error %v, want not found", err)
 	}
 }
+
+// TestConcurrentStartsOfOnePlan starts one plan from several goroutines
+// at once: exactly one start wins, whichever check stops the others.
+func TestConcurrentStartsOfOnePlan(t *testing.T) {
+	f := newFixture(t)
+	const n = 6
+	errs := make(chan error, n)
+	for range n {
+		go func() {
+			_, err := f.svc.Start(t.Context(), f.plan.ID, plan.ModeDrill, nil, "")
+			errs <- err
+		}()
+	}
+	won := 0
+	for range n {
+		err := <-errs
+		var e *Error
+		switch {
+		case err == nil:
+			won++
+		case !errors.As(err, &e) || e.Kind != KindConflict:
+			t.Errorf("start: %v, want success or a conflict", err)
+		}
+	}
+	page, err := f.store.ListExecutions(t.Context(), store.ExecutionFilter{}, store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if won != 1 || len(page.Items) != 1 {
+		t.Errorf("%d starts won, %d executions stored; want 1 and 1", won, len(page.Items))
+	}
+}
