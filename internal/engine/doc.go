@@ -133,8 +133,10 @@
 //   - the Execution: ID (plan.NewID(plan.PrefixExecution)), PlanID,
 //     PlanName, Mode (plan.ModeDrill or plan.ModeRecovery), Status
 //     plan.ExecPending, Plan frozen and normalized (every wave's DependsOn
-//     explicit), Groups, PointInTime when asked for, CreatedAt; Requests,
-//     StartTime, EndTime, Cleanup and the lease left empty;
+//     explicit), Groups, PointInTime when asked for, CreatedAt, Cleanup
+//     plan.CleanupNotStarted for a drill (empty is read the same way) and
+//     empty for a recovery; Requests, StartTime, EndTime and the lease
+//     left empty;
 //   - one WaveRun per plan wave: Index its position in Plan.Waves, Name the
 //     wave's name, Status plan.WavePending, nothing else;
 //   - one Launch per server of every group of every wave: Wave, GroupID,
