@@ -27,8 +27,9 @@
 //     drsorch:batch, then commit the job ID: the batch REQUESTED, its
 //     launches LAUNCHING.
 //  3. A batch still REQUESTING (after a crash, a takeover, a failed commit
-//     or a failed call) is looked up with FindJobs over [RequestTime-1m,
-//     now+1m] in its account and region. A job carrying its batch tag is
+//     or a failed call) is looked up with FindJobs over the jobs created
+//     since RequestTime-1m in its account and region (no upper bound, so
+//     that a DRS clock running ahead of ours still finds it). A job carrying its batch tag is
 //     adopted. When none is found, the batch is requested again only once
 //     its last call cannot create a job any more.
 //

@@ -281,3 +281,42 @@ func TestLateLandingCall(t *testing.T) {
 		}
 	})
 }
+
+// TestAdoptWithDRSClockAhead crashes after a StartRecovery landed, against
+// an emulator whose clock runs 20 times faster than the engine's (as in
+// drsorch demo): the job's creation time is far in the engine's future,
+// and the restarted engine still finds and adopts it.
+func TestAdoptWithDRSClockAhead(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		opts := linuxServers(10)
+		opts.TimeScale = 20
+		h := newHarness(t, opts, 1)
+		id := h.start(plan.ModeRecovery, chain(wave("a", 3), wave("b", 3)))
+		e := h.engine("e1", nil)
+		h.until(e, 100, func() bool { return h.get(id).Status == plan.ExecRunning })
+		time.Sleep(time.Hour) // DRS is now 19 hours ahead
+		crashed := false
+		e = h.engine("e1", func(o *Options) {
+			o.crashAt = func(s string) bool {
+				if s == "launch_request_returned" && !crashed {
+					crashed = true
+					return true
+				}
+				return false
+			}
+		})
+		for !crashed {
+			h.step(e, 5*time.Second)
+		}
+		e = h.engine("e1", nil)
+		ex := h.finish(e, id, 500)
+		if ex.Status != plan.ExecCompleted {
+			t.Errorf("status %s, want COMPLETED", ex.Status)
+		}
+		h.checkOnce(id, 1)
+		if n := eventTypes(h.events(id))["job_adopted"]; n != 1 {
+			t.Errorf("%d job_adopted events, want 1", n)
+		}
+	})
+}

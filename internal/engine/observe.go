@@ -228,10 +228,9 @@ func (e *Engine) applyJob(ctx context.Context, cl DRS, r *run, b *plan.Batch, jo
 	}
 
 	if completed || stuck {
+		// Our clock, not the job's end time: every time in the records
+		// (and the durations learnt from them) is read on one clock.
 		end := now
-		if job != nil && !job.EndedAt.IsZero() {
-			end = job.EndedAt
-		}
 		b.EndTime = &end
 		if !completed {
 			b.Error = stuckMsg

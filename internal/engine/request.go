@@ -257,8 +257,8 @@ func (e *Engine) adopt(ctx context.Context, r *run, b *plan.Batch, job drs.Job, 
 }
 
 // resolve settles the batches left REQUESTING by a crash, a lost lease or
-// a failed call: one FindJobs per account and region over the window of
-// their requests. A job found is adopted; none found makes the batch
+// a failed call: one FindJobs per account and region over the jobs created
+// since their requests. A job found is adopted; none found makes the batch
 // ready to be requested again once its last call cannot land any more.
 func (e *Engine) resolve(ctx context.Context) error {
 	now := e.now()
@@ -295,7 +295,10 @@ func (e *Engine) resolve(ctx context.Context) error {
 		}
 		cctx, cancel := context.WithTimeout(ctx, e.opts.CallTimeout)
 		e.calls.find++
-		jobs, err := cl.FindJobs(cctx, from.Add(-findWindow), now.Add(findWindow))
+		// No upper bound: DRS's clock may be ahead of ours (an emulator
+		// with a time scale is), and a job dated in our future is still
+		// the batch's.
+		jobs, err := cl.FindJobs(cctx, from.Add(-findWindow), time.Time{})
 		cancel()
 		if err != nil {
 			errs = append(errs, fmt.Errorf("resolve batches in %s: %w", k, err))

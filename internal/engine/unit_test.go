@@ -155,8 +155,8 @@ func TestCompletedJobIsNotARecoveredServer(t *testing.T) {
 	if diff := cmp.Diff(want, gots); diff != "" {
 		t.Errorf("launches mismatch (-want +got):\n%s", diff)
 	}
-	if r.batches[0].EndTime == nil || !r.batches[0].EndTime.Equal(job.EndedAt) {
-		t.Errorf("batch end %v, want the job's end %v", r.batches[0].EndTime, job.EndedAt)
+	if r.batches[0].EndTime == nil || !r.batches[0].EndTime.Equal(now) {
+		t.Errorf("batch end %v, want the observation's time %v", r.batches[0].EndTime, now)
 	}
 	if len(c.launches) != 4 || len(c.batches) != 1 {
 		t.Errorf("change holds %d launches and %d batches, want 4 and 1", len(c.launches), len(c.batches))
