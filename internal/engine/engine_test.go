@@ -1,12 +1,16 @@
 package engine
 
 import (
+	"context"
+	"fmt"
+	"net/http"
 	"strings"
 	"testing"
 	"testing/synctest"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/plan"
 )
@@ -227,6 +231,65 @@ func TestExecutionsShareQuotasFairly(t *testing.T) {
 		h.checkQuotas()
 		if got := h.sim.Stats().Errors; len(got) > 0 {
 			t.Errorf("emulator errors %v, want none", got)
+		}
+	})
+}
+
+// regionSource hands out one emulator per region.
+type regionSource map[string]DRS
+
+func (s regionSource) For(_ context.Context, _, region string) (DRS, error) {
+	cl, ok := s[region]
+	if !ok {
+		return nil, fmt.Errorf("no emulator for region %q", region)
+	}
+	return cl, nil
+}
+
+// TestWaveWithGroupsInTwoRegions launches every group of a wave, each in
+// its own region, with each region's quotas counted on their own.
+func TestWaveWithGroupsInTwoRegions(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, drssim.Options{Servers: 300}, 1)
+		west := drssim.New(drssim.Options{Servers: 300, Seed: 9, Region: "us-west-2"})
+		src := regionSource{}
+		for region, sim := range map[string]*drssim.Sim{testRegion: h.sim, "us-west-2": west} {
+			cl, err := drs.NewClient(h.ctx, drs.Config{Region: region, Endpoint: "http://drs.local",
+				MaxAttempts: 1, HTTPClient: &http.Client{Transport: sim.Transport()}})
+			must(t, err)
+			src[region] = cl
+		}
+		h.src = src
+
+		// One wave, two groups: 300 servers in each region.
+		ex := &plan.Execution{ID: plan.NewID(plan.PrefixExecution), PlanID: plan.NewID(plan.PrefixPlan),
+			Mode: plan.ModeDrill, Status: plan.ExecPending, Cleanup: plan.CleanupNotStarted,
+			Plan: plan.RecoveryPlan{Waves: []plan.Wave{{Name: "both", DependsOn: []string{},
+				ProtectionGroupIDs: []string{"pg-east", "pg-west"}}}}}
+		var ls []plan.Launch
+		for region, sim := range map[string]*drssim.Sim{testRegion: h.sim, "us-west-2": west} {
+			for _, s := range sim.Servers() {
+				ls = append(ls, plan.Launch{Wave: "both", GroupID: "pg-" + region, SourceServerID: s.ID,
+					AccountID: testAccount, Region: region, Status: plan.LaunchPending})
+			}
+		}
+		waves := []plan.WaveRun{{Index: 0, Name: "both", Status: plan.WavePending}}
+		must(t, h.st.CreateExecution(h.ctx, ex, waves, ls, nil))
+
+		e := h.engine("e1", nil)
+		must(t, e.Reconcile(h.ctx))
+		if a, b := h.sim.Stats().ServersInActiveJobs, west.Stats().ServersInActiveJobs; a != 300 || b != 300 {
+			t.Errorf("first round: %d servers active in %s and %d in us-west-2, want 300 in each", a, testRegion, b)
+		}
+		if got := h.finish(e, ex.ID, 1000); got.Status != plan.ExecCompleted {
+			t.Errorf("status %s, want COMPLETED", got.Status)
+		}
+		launches := map[string]map[string]int{testRegion: h.sim.Launches(), "us-west-2": west.Launches()}
+		for _, l := range h.launches(ex.ID) {
+			if n := launches[l.Region][l.SourceServerID]; n != 1 || l.Status != plan.LaunchLaunched {
+				t.Errorf("server %s in %s: launched %d times, %s", l.SourceServerID, l.Region, n, l.Status)
+			}
 		}
 	})
 }
