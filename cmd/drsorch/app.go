@@ -17,6 +17,7 @@ import (
 	"github.com/drsorch/drsorch/internal/engine"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/store"
+	"github.com/drsorch/drsorch/internal/store/dynamostore"
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
 )
 
@@ -170,8 +171,14 @@ func openStore(ctx context.Context, spec string) (store.Store, error) {
 			return nil, fmt.Errorf("open store: %w", err)
 		}
 		return st, nil
+	case kind == "dynamodb":
+		st, err := dynamostore.Open(ctx, spec)
+		if err != nil {
+			return nil, fmt.Errorf("open store: %w", err)
+		}
+		return st, nil
 	}
-	return nil, fmt.Errorf("store %q: unknown kind %q (want sqlite:PATH)", spec, kind)
+	return nil, fmt.Errorf("store %q: unknown kind %q (want sqlite:PATH or dynamodb://PREFIX?region=&endpoint=)", spec, kind)
 }
 
 // serve answers HTTP on ln until ctx is done, then shuts down: it stops
