@@ -60,7 +60,7 @@ func (e *Engine) commitDecision(ctx context.Context, r *run, c *change) error {
 func (e *Engine) controls(r *run, c *change, now time.Time) {
 	ex := r.ex
 	rq := &ex.Requests
-	clear := func(flag *bool) {
+	done := func(flag *bool) {
 		*flag = false
 		c.header = true
 	}
@@ -75,22 +75,22 @@ func (e *Engine) controls(r *run, c *change, now time.Time) {
 		if ex.Status == plan.ExecRunning {
 			set(plan.ExecPaused, "execution_paused")
 		}
-		clear(&rq.Pause)
+		done(&rq.Pause)
 	}
 	if rq.Resume {
 		if ex.Status == plan.ExecPaused {
 			set(plan.ExecRunning, "execution_resumed")
 		}
-		clear(&rq.Resume)
+		done(&rq.Resume)
 	}
 	if rq.Cancel {
 		if active && ex.Status != plan.ExecCancelling {
 			set(plan.ExecCancelling, "execution_cancelling")
 		}
-		clear(&rq.Cancel)
+		done(&rq.Cancel)
 	}
 	if rq.Retry {
-		clear(&rq.Retry)
+		done(&rq.Retry)
 		if ex.Status == plan.ExecCancelling || ex.Status == plan.ExecCancelled {
 			c.event(now, "retry_ignored", "", "", "the execution is cancelled")
 		} else {
@@ -100,7 +100,7 @@ func (e *Engine) controls(r *run, c *change, now time.Time) {
 	if rq.Cleanup && !plan.Active(ex.Status) {
 		switch {
 		case ex.Mode != plan.ModeDrill:
-			clear(&rq.Cleanup)
+			done(&rq.Cleanup)
 			c.event(now, "cleanup_refused", "", "", "only a drill's instances are cleaned up")
 		case ex.Cleanup != plan.CleanupRunning:
 			// The flag stays set until the cleanup ends, so that the

@@ -28,12 +28,15 @@ type candidate struct {
 func (e *Engine) schedule(ctx context.Context) error {
 	used := e.usage()
 
-	runs := e.sortedRuns()
-	if len(runs) == 0 {
+	sorted := e.sortedRuns()
+	if len(sorted) == 0 {
 		return nil
 	}
-	e.rr = (e.rr + 1) % len(runs)
-	runs = append(runs[e.rr:], runs[:e.rr]...)
+	// Each round starts the turns with the next execution.
+	e.rr = (e.rr + 1) % len(sorted)
+	runs := make([]*run, 0, len(sorted))
+	runs = append(runs, sorted[e.rr:]...)
+	runs = append(runs, sorted[:e.rr]...)
 	queues := make([][]*candidate, len(runs))
 	for i, r := range runs {
 		queues[i] = e.candidates(r)
