@@ -123,6 +123,15 @@
 // again (best effort); if the process dies first, they are left behind
 // invisible, under an ID no one else draws.
 //
+// # Testing
+//
+// The package's tests, storetest's suite among them, run against DynamoDB
+// Local (scripts/dynamodb-local.sh; DRSORCH_TEST_DYNAMODB_ENDPOINT), each on
+// a table of its own. They skip without an endpoint, and fail in CI. They do
+// not run on dynalite: it has no TransactWriteItems, which every write of
+// groups, plans and executions here uses; only Claim and Release would be
+// left to test, and those the suite covers on DynamoDB Local.
+//
 // # Store URL
 //
 //	dynamodb://[PREFIX]?prefix=PREFIX&region=REGION&endpoint=URL
