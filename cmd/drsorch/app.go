@@ -19,6 +19,7 @@ import (
 	"github.com/drsorch/drsorch/internal/store"
 	"github.com/drsorch/drsorch/internal/store/dynamostore"
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
+	"github.com/drsorch/drsorch/internal/web"
 )
 
 // appConfig is what a serving drsorch process needs to know. serve fills
@@ -134,6 +135,20 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	a.mux.Handle("/api/", h)
 	a.mux.Handle("/healthz", h)
 	a.mux.Handle("/readyz", h)
+	// The web UI has every path the API does not.
+	ui, err := web.New(web.Options{
+		Store:         st,
+		Executions:    a.executions,
+		Definitions:   a.api,
+		Servers:       api.SourceServersFunc(a.sourceServers),
+		DefaultRegion: cfg.Region,
+		Logger:        log,
+	})
+	if err != nil {
+		st.Close()
+		return nil, err
+	}
+	a.mux.Handle("/", ui.Handler())
 	return a, nil
 }
 

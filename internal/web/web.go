@@ -1,0 +1,203 @@
+// Package web serves drsorch's browser UI: server-rendered pages for the
+// overview, source servers, protection groups, recovery plans, executions
+// and their history. Pages are html/template files embedded in the binary,
+// one folder per page on a shared layout; a small script adds live updates
+// and conveniences, and every page works without it.
+//
+// Handlers are thin: groups and plans are saved through the same service
+// methods as the REST API, executions are started and controlled through
+// the execution service, and source servers come from the same DRS lister
+// the API uses. The browser never talks to DRS.
+package web
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"runtime/debug"
+	"time"
+
+	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/plan"
+	"github.com/drsorch/drsorch/internal/store"
+)
+
+// Definitions saves and checks protection groups and recovery plans; the
+// API's *api.Server is one, so that forms obey exactly the API's rules.
+type Definitions interface {
+	CreateGroup(ctx context.Context, g *plan.ProtectionGroup) error
+	ReplaceGroup(ctx context.Context, g *plan.ProtectionGroup) error
+	CheckGroup(ctx context.Context, g *plan.ProtectionGroup) error
+	CreatePlan(ctx context.Context, p *plan.RecoveryPlan) error
+	ReplacePlan(ctx context.Context, p *plan.RecoveryPlan) error
+}
+
+// Options configure a Server. Every field but Logger and Now is required.
+type Options struct {
+	Store       store.Store
+	Executions  *execution.Service
+	Definitions Definitions
+	// Servers lists the DRS source servers of an account and region.
+	Servers       api.SourceServers
+	DefaultRegion string
+	Logger        *slog.Logger
+	// Now is the clock of durations shown; nil means time.Now.
+	Now func() time.Time
+}
+
+// Server is the web UI. It is safe for concurrent use.
+type Server struct {
+	store         store.Store
+	executions    *execution.Service
+	defs          Definitions
+	servers       api.SourceServers
+	defaultRegion string
+	log           *slog.Logger
+	now           func() time.Time
+
+	pages   *pages
+	handler http.Handler
+}
+
+// New returns a Server with its pages parsed and its routes registered.
+func New(opts Options) (*Server, error) {
+	pg, err := parsePages()
+	if err != nil {
+		return nil, err
+	}
+	s := &Server{
+		store:         opts.Store,
+		executions:    opts.Executions,
+		defs:          opts.Definitions,
+		servers:       opts.Servers,
+		defaultRegion: opts.DefaultRegion,
+		log:           opts.Logger,
+		now:           opts.Now,
+		pages:         pg,
+	}
+	if s.log == nil {
+		s.log = slog.New(slog.DiscardHandler)
+	}
+	s.log = s.log.With("component", "web")
+	if s.now == nil {
+		s.now = time.Now
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /static/", staticHandler())
+	s.handle(mux, "GET /{$}", s.overview)
+	s.handle(mux, "GET /servers", s.serverList)
+	s.handle(mux, "GET /groups", s.groupList)
+	s.handle(mux, "GET /groups/new", s.groupNew)
+	s.post(mux, "/groups/new", s.groupSubmit)
+	s.handle(mux, "GET /groups/{id}", s.groupEdit)
+	s.post(mux, "/groups/{id}", s.groupSubmit)
+	s.handle(mux, "GET /plans", s.planList)
+	s.handle(mux, "GET /plans/new", s.planNew)
+	s.post(mux, "/plans/new", s.planSubmit)
+	s.handle(mux, "GET /plans/{id}", s.planShow)
+	s.handle(mux, "GET /plans/{id}/edit", s.planEdit)
+	s.post(mux, "/plans/{id}/edit", s.planSubmit)
+	s.post(mux, "/plans/{id}/start", s.planStart)
+	s.handle(mux, "GET /executions", s.history)
+	s.handle(mux, "GET /executions/{id}", s.executionShow)
+	s.post(mux, "/executions/{id}/waves/{wave}/approve", s.executionControl)
+	s.post(mux, "/executions/{id}/{action}", s.executionControl)
+	s.handle(mux, "/", func(w http.ResponseWriter, r *http.Request) error {
+		return &httpError{status: http.StatusNotFound, msg: "there is no page at " + r.URL.Path}
+	})
+	s.handler = s.recoverer(mux)
+	return s, nil
+}
+
+// Handler returns the http.Handler serving every page.
+func (s *Server) Handler() http.Handler { return s.handler }
+
+// handlerFunc is a page handler that returns its error for adapt to show.
+type handlerFunc func(w http.ResponseWriter, r *http.Request) error
+
+func (s *Server) handle(mux *http.ServeMux, pattern string, h handlerFunc) {
+	mux.Handle(pattern, s.adapt(h))
+}
+
+// post registers a form handler. Every form of the UI goes through it, so
+// that a CSRF check can be added in one place.
+func (s *Server) post(mux *http.ServeMux, path string, h handlerFunc) {
+	mux.Handle("POST "+path, s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
+		if err := r.ParseForm(); err != nil {
+			return &httpError{status: http.StatusBadRequest, msg: "the form could not be read: " + err.Error()}
+		}
+		// TODO: check the CSRF token the _csrf partial will carry, once the
+		// UI has sessions.
+		return h(w, r)
+	}))
+}
+
+// maxForm bounds a form body; the largest, a plan's editor, is far below.
+const maxForm = 1 << 20
+
+// httpError is an error to answer with a status and a message for people.
+type httpError struct {
+	status int
+	msg    string
+}
+
+func (e *httpError) Error() string { return e.msg }
+
+// adapt turns a handlerFunc into an http.Handler: a returned error becomes
+// an error page saying why, and an unexpected one is logged with its
+// detail and shown without it.
+func (s *Server) adapt(h handlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		err := h(w, r)
+		if err == nil {
+			return
+		}
+		status, msg := s.describe(r, err)
+		s.renderError(w, r, status, msg)
+	})
+}
+
+// describe returns the status and message to show for err, logging the
+// ones that are not the user's doing.
+func (s *Server) describe(r *http.Request, err error) (int, string) {
+	var he *httpError
+	if errors.As(err, &he) {
+		return he.status, he.msg
+	}
+	ae, unexpected := api.HTTPError(err)
+	if unexpected {
+		s.log.ErrorContext(r.Context(), "page failed", "method", r.Method,
+			"path", r.URL.Path, "error", err)
+	}
+	return ae.Status, ae.Message
+}
+
+// recoverer turns a panic into a logged 500.
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			v := recover()
+			if v == nil {
+				return
+			}
+			if v == http.ErrAbortHandler {
+				panic(v)
+			}
+			s.log.ErrorContext(r.Context(), "page panicked", "path", r.URL.Path,
+				"panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+			http.Error(w, "internal error; the server log has the detail", http.StatusInternalServerError)
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// redirect answers a successful form with 303 See Other, so that reloading
+// the page that follows does not post the form again.
+func redirect(w http.ResponseWriter, r *http.Request, to string) error {
+	http.Redirect(w, r, to, http.StatusSeeOther)
+	return nil
+}
