@@ -15,7 +15,7 @@
 //	PLAN            N#<name>, I#<id>         the same for recovery plans
 //	EXEC#<id>       #HEAD                    execution header: planId, status, ver, created,
 //	                                         lastSeq, lo/le (lease owner, expiry), fh, data
-//	EXEC#<id>       #FROZEN                  the plan and groups frozen into it: data
+//	EXEC#<id>       #FROZEN                  the plan and groups frozen into it: data (gzipped)
 //	EXEC#<id>       W#<index, 6 digits>      a wave: ver, data
 //	EXEC#<id>       L#<wave name>#<server>   a launch: wi (its wave's index), ver, data
 //	EXEC#<id>       B#<batch id>             a batch: ver, data

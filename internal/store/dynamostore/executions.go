@@ -1,12 +1,15 @@
 package dynamostore
 
 import (
+	"bytes"
 	"cmp"
+	"compress/gzip"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
 	"fmt"
+	"io"
 	"slices"
 	"strconv"
 	"strings"
@@ -47,7 +50,7 @@ func actionable(e *plan.Execution) bool {
 	return plan.Active(e.Status) || e.Requests != (plan.Requests{})
 }
 
-// frozen is what #FROZEN holds.
+// frozen is what #FROZEN holds, as gzipped JSON.
 type frozen struct {
 	Plan   plan.RecoveryPlan      `json:"plan"`
 	Groups []plan.ProtectionGroup `json:"groups"`
@@ -72,7 +75,28 @@ func encodeHeader(e *plan.Execution) (encodedHeader, error) {
 		return encodedHeader{}, err
 	}
 	sum := sha256.Sum256(fz)
-	return encodedHeader{data: data, frozen: fz, hash: hex.EncodeToString(sum[:16])}, nil
+	// Server IDs and group IDs compress to about a third: the item is read
+	// with every listed header, the engine's every round included.
+	var buf bytes.Buffer
+	zw := gzip.NewWriter(&buf)
+	zw.Write(fz)
+	if err := zw.Close(); err != nil {
+		return encodedHeader{}, err
+	}
+	return encodedHeader{data: data, frozen: buf.Bytes(), hash: hex.EncodeToString(sum[:16])}, nil
+}
+
+// unzip returns the JSON of a #FROZEN item, gzipped or (never, as written
+// now, but cheap to accept) plain.
+func unzip(b []byte) ([]byte, error) {
+	if len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		return b, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(b))
+	if err != nil {
+		return nil, err
+	}
+	return io.ReadAll(zr)
 }
 
 // headerAttrs are the attributes of #HEAD a header's content decides;
@@ -99,7 +123,11 @@ func decodeHeader(head, fz map[string]types.AttributeValue) (*plan.Execution, er
 	}
 	if fz != nil {
 		var f frozen
-		if err := json.Unmarshal(getB(fz, "data"), &f); err != nil {
+		data, err := unzip(getB(fz, "data"))
+		if err == nil {
+			err = json.Unmarshal(data, &f)
+		}
+		if err != nil {
 			return nil, fmt.Errorf("decode frozen plan: %w", err)
 		}
 		e.Plan, e.Groups = f.Plan, f.Groups
