@@ -109,6 +109,8 @@ type server struct {
 	lastLaunch *lastLaunch
 	lastResult string
 	instances  []*instance // live recovery instances, oldest first
+	// launchEnded is when the latest launch of the server ended.
+	launchEnded time.Time
 }
 
 type lastLaunch struct {

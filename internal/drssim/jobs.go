@@ -220,6 +220,7 @@ var launchErrors = []string{
 
 func (s *Sim) endLaunch(j *job, js *jobServer, t time.Time) {
 	srv := js.srv
+	srv.launchEnded = t
 	if s.launchFails(j.id, srv.inv.ID) {
 		raw := launchErrors[s.hash("launch-error", j.id, srv.inv.ID)%uint64(len(launchErrors))]
 		j.addLog(t, "LAUNCH_FAILED", logData{SourceServerID: srv.inv.ID, TargetInstanceID: js.targetID, RawError: raw})
@@ -357,7 +358,11 @@ func (s *Sim) newJob(typ, initiatedBy string, isDrill bool, servers []*jobServer
 	s.jobs = append(s.jobs, j)
 	s.jobByID[id] = j
 	j.addLog(now, "JOB_START", logData{})
-	s.schedule(now.Add(s.spread(15*time.Second, 0.65, "pending", id)), j, -1, stepJobStart)
+	pending := s.spread(15*time.Second, 0.65, "pending", id)
+	if s.stable {
+		pending = StablePending
+	}
+	s.schedule(now.Add(pending), j, -1, stepJobStart)
 
 	st := &s.stats
 	st.jobs++
@@ -390,12 +395,16 @@ func (s *Sim) phases(j *job, js *jobServer, slow float64) [3]time.Duration {
 	if js.srv.inv.OS == "windows" {
 		total = 20 * time.Minute
 	}
-	total = s.spread(total, 0.3, "total", j.id, key)
+	jobKey := j.id
+	if s.stable {
+		jobKey = "stable"
+	}
+	total = s.spread(total, 0.3, "total", jobKey, key)
 	snap := total * 12 / 100
 	if js.snapshotID != "" {
 		snap = 3 * time.Second
 	}
-	conv := s.spread(total*55/100, 0.1, "conversion", j.id, key)
+	conv := s.spread(total*55/100, 0.1, "conversion", jobKey, key)
 	launch := total - total*12/100 - conv
 	return [3]time.Duration{scale(snap), scale(conv), scale(launch)}
 }

@@ -55,6 +55,12 @@ type Options struct {
 	ReplaceDrillInstances bool
 	// Logger receives job lifecycle events at debug level; default: none.
 	Logger *slog.Logger
+	// StableDurations draws each server's launch phases from the seed and
+	// the server alone, not from its job, and keeps every job PENDING for
+	// exactly StablePending, so that any client of the same inventory meets
+	// the same durations and PlannedLaunch can tell them in advance.
+	// Benchmarks compare orchestrators with it; off by default.
+	StableDurations bool
 }
 
 // Quotas are the DRS service quotas the emulator enforces. Only active
@@ -103,6 +109,7 @@ type Sim struct {
 	pageSize    int
 	maxPage     int
 	replaceDril bool
+	stable      bool
 	log         *slog.Logger
 
 	realStart time.Time
@@ -142,6 +149,7 @@ func New(opts Options) *Sim {
 		pageSize:     opts.PageSize,
 		maxPage:      opts.MaxPageSize,
 		replaceDril:  opts.ReplaceDrillInstances,
+		stable:       opts.StableDurations,
 		log:          opts.Logger,
 		faults:       opts.Faults.clone(),
 		initialized:  !opts.Uninitialized,
