@@ -33,6 +33,7 @@ var funcs = template.FuncMap{
 		}
 		return FormatSeconds(*s)
 	},
+	"deref": func(b *bool) bool { return b != nil && *b },
 	"join": func(s []string) string { return strings.Join(s, ", ") },
 }
 
