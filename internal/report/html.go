@@ -34,7 +34,7 @@ var funcs = template.FuncMap{
 		return FormatSeconds(*s)
 	},
 	"deref": func(b *bool) bool { return b != nil && *b },
-	"join": func(s []string) string { return strings.Join(s, ", ") },
+	"join":  func(s []string) string { return strings.Join(s, ", ") },
 }
 
 var reportPage = template.Must(template.New("report.html.tmpl").Funcs(funcs).

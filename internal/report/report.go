@@ -62,13 +62,13 @@ func New(opts Options) *Service {
 
 // Report is the evidence of one execution.
 type Report struct {
-	ExecutionID string            `json:"executionId"`
-	PlanID      string            `json:"planId"`
-	PlanName    string            `json:"planName"`
-	Mode        string            `json:"mode"`
-	Status      string            `json:"status"`
-	StartedBy   string            `json:"startedBy,omitempty"`
-	Plan        plan.RecoveryPlan `json:"plan"`
+	ExecutionID string                 `json:"executionId"`
+	PlanID      string                 `json:"planId"`
+	PlanName    string                 `json:"planName"`
+	Mode        string                 `json:"mode"`
+	Status      string                 `json:"status"`
+	StartedBy   string                 `json:"startedBy,omitempty"`
+	Plan        plan.RecoveryPlan      `json:"plan"`
 	Groups      []plan.ProtectionGroup `json:"groups"`
 	// PointInTime is the point in time the execution was asked to
 	// recover to, if any.
