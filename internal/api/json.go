@@ -13,6 +13,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/drsorch/drsorch/internal/plan"
 )
 
 // maxBody is the largest request body accepted.
@@ -53,6 +55,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	if _, err := dec.Token(); err != io.EOF {
 		return invalid("", "the request body has data after its JSON value")
+	}
+	// The last of two equal keys would win silently.
+	var dup *plan.DuplicateKeyError
+	if errors.As(plan.CheckDuplicateKeys(body), &dup) {
+		return invalid(dup.Path, "key %q appears twice", dup.Path)
 	}
 	return nil
 }

@@ -75,11 +75,12 @@
 // decides. LAUNCHED records the recovery instance (its ID is also the EC2
 // instance ID); FAILED takes its reason from the job log (LAUNCH_FAILED or
 // a *_FAIL event for that server); a server still PENDING or IN_PROGRESS
-// in a COMPLETED job fails. A job not finished StuckTimeout after its
-// request fails its remaining servers. Polls of an account and region come
-// closer as its jobs near their expected end (the moving average of the
-// jobs seen so far, ExpectedJobDuration at first) and spread out after it,
-// within PollMin..PollMax. Only records that changed are written.
+// in a COMPLETED job fails. A job not finished StuckTimeout (or its wave's
+// LaunchTimeoutMinutes) after its request fails its remaining servers.
+// Polls of an account and region come closer as its jobs near their
+// expected end (the moving average of the jobs seen so far,
+// ExpectedJobDuration at first) and spread out after it, within
+// PollMin..PollMax. Only records that changed are written.
 //
 // # Waves and the execution
 //

@@ -138,7 +138,11 @@ func (e *Engine) observeRegion(ctx context.Context, k regionKey, active []active
 // applyJob brings a batch's launches in line with its job. A COMPLETED job
 // says nothing about its servers: each one's launchStatus does.
 func (e *Engine) applyJob(ctx context.Context, cl DRS, r *run, b *plan.Batch, job *drs.Job, c *change, now time.Time) error {
-	stuck := now.Sub(b.RequestTime) > e.opts.StuckTimeout
+	timeout := e.opts.StuckTimeout
+	if b.Kind == plan.BatchLaunch {
+		timeout = r.stuckTimeout(b.Wave, timeout)
+	}
+	stuck := now.Sub(b.RequestTime) > timeout
 	if job == nil && !stuck {
 		return nil // not visible yet, or gone: the stuck timeout settles it
 	}
@@ -151,7 +155,7 @@ func (e *Engine) applyJob(ctx context.Context, cl DRS, r *run, b *plan.Batch, jo
 			servers[s.SourceServerID] = s
 		}
 	}
-	stuckMsg := fmt.Sprintf("job %s not finished %s after it was requested", b.JobID, e.opts.StuckTimeout)
+	stuckMsg := fmt.Sprintf("job %s not finished %s after it was requested", b.JobID, timeout)
 
 	var failed []*plan.Launch
 	var why []string

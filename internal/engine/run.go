@@ -83,6 +83,15 @@ func (r *run) policy(name string) string {
 	return plan.FailureStop
 }
 
+// stuckTimeout returns how long a job of the wave may run before its
+// unfinished servers fail: the wave's LaunchTimeoutMinutes, else def.
+func (r *run) stuckTimeout(name string, def time.Duration) time.Duration {
+	if m := r.wave(name).LaunchTimeoutMinutes; m > 0 {
+		return time.Duration(m) * time.Minute
+	}
+	return def
+}
+
 // minSuccess returns a wave's MinSuccessPercent, 100 by default.
 func (r *run) minSuccess(name string) int {
 	if p := r.wave(name).MinSuccessPercent; p != nil {

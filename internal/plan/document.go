@@ -77,11 +77,12 @@ type (
 		ProtectionGroups []string `json:"protectionGroups,omitempty" yaml:"protectionGroups,omitempty,flow"`
 		// A pointer, so that an absent list (the previous wave) and an
 		// empty one (no dependency) survive a round trip.
-		DependsOn         *[]string `json:"dependsOn,omitempty" yaml:"dependsOn,omitempty,flow"`
-		PauseBefore       bool      `json:"pauseBefore,omitempty" yaml:"pauseBefore,omitempty"`
-		FailurePolicy     string    `json:"failurePolicy,omitempty" yaml:"failurePolicy,omitempty"`
-		MinSuccessPercent *int      `json:"minSuccessPercent,omitempty" yaml:"minSuccessPercent,omitempty"`
-		Hooks             *hooksDoc `json:"hooks,omitempty" yaml:"hooks,omitempty"`
+		DependsOn            *[]string `json:"dependsOn,omitempty" yaml:"dependsOn,omitempty,flow"`
+		PauseBefore          bool      `json:"pauseBefore,omitempty" yaml:"pauseBefore,omitempty"`
+		FailurePolicy        string    `json:"failurePolicy,omitempty" yaml:"failurePolicy,omitempty"`
+		MinSuccessPercent    *int      `json:"minSuccessPercent,omitempty" yaml:"minSuccessPercent,omitempty"`
+		LaunchTimeoutMinutes int       `json:"launchTimeoutMinutes,omitempty" yaml:"launchTimeoutMinutes,omitempty"`
+		Hooks                *hooksDoc `json:"hooks,omitempty" yaml:"hooks,omitempty"`
 	}
 	hooksDoc struct {
 		Before []hookDoc `json:"before,omitempty" yaml:"before,omitempty"`
@@ -135,11 +136,12 @@ func (d planDoc) plan() RecoveryPlan {
 	p := RecoveryPlan{Name: d.Name, Description: d.Description, RTOMinutes: d.RTOMinutes}
 	for _, wd := range d.Waves {
 		w := Wave{
-			Name:               wd.Name,
-			ProtectionGroupIDs: cloneNonEmpty(wd.ProtectionGroups),
-			PauseBefore:        wd.PauseBefore,
-			FailurePolicy:      wd.FailurePolicy,
-			MinSuccessPercent:  wd.MinSuccessPercent,
+			Name:                 wd.Name,
+			ProtectionGroupIDs:   cloneNonEmpty(wd.ProtectionGroups),
+			PauseBefore:          wd.PauseBefore,
+			FailurePolicy:        wd.FailurePolicy,
+			MinSuccessPercent:    wd.MinSuccessPercent,
+			LaunchTimeoutMinutes: wd.LaunchTimeoutMinutes,
 		}
 		if wd.DependsOn != nil {
 			w.DependsOn = append([]string{}, *wd.DependsOn...)
@@ -164,11 +166,12 @@ func docOfPlan(p RecoveryPlan) planDoc {
 	d := planDoc{Kind: KindPlan, Name: p.Name, Description: p.Description, RTOMinutes: p.RTOMinutes}
 	for _, w := range p.Waves {
 		wd := waveDoc{
-			Name:              w.Name,
-			ProtectionGroups:  w.ProtectionGroupIDs,
-			PauseBefore:       w.PauseBefore,
-			FailurePolicy:     w.FailurePolicy,
-			MinSuccessPercent: w.MinSuccessPercent,
+			Name:                 w.Name,
+			ProtectionGroups:     w.ProtectionGroupIDs,
+			PauseBefore:          w.PauseBefore,
+			FailurePolicy:        w.FailurePolicy,
+			MinSuccessPercent:    w.MinSuccessPercent,
+			LaunchTimeoutMinutes: w.LaunchTimeoutMinutes,
 		}
 		if w.DependsOn != nil {
 			deps := w.DependsOn
@@ -490,7 +493,7 @@ func unmarshalStrict(data []byte, v any) error {
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return errors.New("data after the JSON value")
 	}
-	return nil
+	return CheckDuplicateKeys(data)
 }
 
 // MarshalYAML writes doc as a YAML stream, one document per object: its

@@ -89,6 +89,7 @@ const (
 	CodeHookURLInvalid       = "hook_url_invalid"
 	CodeHookTimeoutInvalid   = "hook_timeout_invalid"
 	CodeHookRetriesInvalid   = "hook_retries_invalid"
+	CodeLaunchTimeoutInvalid = "launch_timeout_out_of_range"
 )
 
 // Limits that keep definitions sane. They bound the work one request can
@@ -107,3 +108,6 @@ const (
 	MaxHookTimeoutSecond = 3600
 	MaxHookRetries       = 10
 )
+
+// MaxLaunchTimeoutMinutes bounds a wave's launchTimeoutMinutes: a day.
+const MaxLaunchTimeoutMinutes = 1440

@@ -57,6 +57,10 @@ type Wave struct {
 	FailurePolicy      string   `json:"failurePolicy,omitempty"`
 	MinSuccessPercent  *int     `json:"minSuccessPercent,omitempty"`
 	Hooks              *Hooks   `json:"hooks,omitempty"`
+	// LaunchTimeoutMinutes fails a server whose DRS job has not finished
+	// this long after it was requested (1..MaxLaunchTimeoutMinutes; zero:
+	// the engine's default).
+	LaunchTimeoutMinutes int `json:"launchTimeoutMinutes,omitempty"`
 }
 
 // Hooks are HTTP webhooks called before a wave launches and after it ends.

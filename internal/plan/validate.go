@@ -193,6 +193,10 @@ func ValidatePlan(p RecoveryPlan, groupsByID map[string]ProtectionGroup) error {
 		if m := w.MinSuccessPercent; m != nil && (*m < 0 || *m > 100) {
 			errs.add(CodeMinSuccessPercent, wf+".minSuccessPercent", "minSuccessPercent is %d; it must be 0 to 100", *m)
 		}
+		if t := w.LaunchTimeoutMinutes; t < 0 || t > MaxLaunchTimeoutMinutes {
+			errs.add(CodeLaunchTimeoutInvalid, wf+".launchTimeoutMinutes",
+				"launchTimeoutMinutes is %d; it must be 1 to %d (or absent for the default)", t, MaxLaunchTimeoutMinutes)
+		}
 		if w.Hooks != nil {
 			checkHooks(&errs, wf+".hooks.before", w.Hooks.Before)
 			checkHooks(&errs, wf+".hooks.after", w.Hooks.After)
