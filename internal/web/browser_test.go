@@ -1,0 +1,393 @@
+package web
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+
+	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/drs"
+	"github.com/drsorch/drsorch/internal/drssim"
+	"github.com/drsorch/drsorch/internal/engine"
+	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/store/sqlitestore"
+)
+
+var updateScreenshot = flag.Bool("update-screenshot", false,
+	"write the execution page's screenshot to docs/execution.png for the README")
+
+// chromiumPath is Debian's chromium, which .ci/run installs.
+const chromiumPath = "/usr/bin/chromium"
+
+// browserScale is the emulator's time scale in the browser test: a launch
+// job of about five emulated minutes takes a second, long enough to watch
+// a wave come up live, short enough for a quick test.
+const browserScale = 300
+
+// startApp serves the whole application, API and UI, on a loopback port
+// with the engine running against the in-process emulator.
+func startApp(t *testing.T) (string, *drssim.Sim) {
+	t.Helper()
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	t.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+	ctx := context.Background()
+	st, err := sqlitestore.Open(ctx, filepath.Join(t.TempDir(), "drsorch.db"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	sim := drssim.New(drssim.Options{Servers: 16, Seed: 1, TimeScale: browserScale})
+	clients := drs.NewClients(ctx, drs.Config{Region: "us-east-1", Endpoint: "http://drssim.local",
+		HTTPClient: &http.Client{Transport: sim.Transport()}, Logger: log})
+	emulated := func(d time.Duration) time.Duration { return d / browserScale }
+	eng := engine.New(engine.Options{Store: st, DRS: engine.FromClients(clients), Owner: "browser-test",
+		Logger: log, PollMin: 50 * time.Millisecond, PollMax: 200 * time.Millisecond,
+		ExpectedJobDuration: emulated(5 * time.Minute), StuckTimeout: emulated(time.Hour)})
+	svc := execution.New(execution.Options{Store: st, DRS: execution.Clients(clients.For), Logger: log})
+	lister := api.SourceServersFunc(func(ctx context.Context, account, region string) ([]drs.SourceServer, error) {
+		c, err := clients.For(ctx, account, region)
+		if err != nil {
+			return nil, err
+		}
+		return c.DescribeSourceServers(ctx, nil)
+	})
+	a := api.New(api.Options{Store: st, DRS: lister, DefaultRegion: "us-east-1", Executions: svc, Logger: log})
+	ui, err := New(Options{Store: st, Executions: svc, Definitions: a, Servers: lister,
+		DefaultRegion: "us-east-1", Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/api/", a.Handler())
+	mux.Handle("/", ui.Handler())
+
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	engCtx, stopEngine := context.WithCancel(ctx)
+	eng.Start(engCtx)
+	go srv.Serve(ln)
+	t.Cleanup(func() {
+		// Event streams stay open; closing ends them.
+		srv.Close()
+		stopEngine()
+		eng.Stop()
+		st.Close()
+	})
+	return "http://" + ln.Addr().String(), sim
+}
+
+// testWriter sends log lines to the test log.
+type testWriter struct{ t *testing.T }
+
+func (w *testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+// newBrowser starts a headless chromium for the test, or skips the test
+// when there is none, except in CI, which must have it.
+func newBrowser(t *testing.T) context.Context {
+	t.Helper()
+	if _, err := os.Stat(chromiumPath); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("chromium is required in CI: %v (.ci/run installs Debian's chromium)", err)
+		}
+		t.Skipf("no browser: %v", err)
+	}
+	opts := []chromedp.ExecAllocatorOption{
+		chromedp.ExecPath(chromiumPath),
+		chromedp.Headless,
+		chromedp.NoSandbox,
+		chromedp.DisableGPU,
+		chromedp.NoFirstRun,
+		chromedp.NoDefaultBrowserCheck,
+		chromedp.Flag("disable-quic", true),
+		chromedp.Flag("disable-background-networking", true),
+		chromedp.Flag("disable-component-update", true),
+		chromedp.Flag("disable-sync", true),
+		chromedp.Flag("disable-dev-shm-usage", true),
+		chromedp.UserDataDir(t.TempDir()),
+		chromedp.WindowSize(1280, 900),
+		// A zone other than UTC, to see times converted for the viewer.
+		chromedp.Env("TZ=Europe/Paris"),
+	}
+	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
+	ctx, cancel := chromedp.NewContext(actx, chromedp.WithErrorf(t.Logf))
+	t.Cleanup(func() {
+		cancel()
+		cancelAlloc()
+	})
+	// The first run starts the browser; it must not carry a timeout.
+	if err := chromedp.Do(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
+	return ctx
+}
+
+// artifacts returns the folder for the test's screenshots.
+func artifacts(t *testing.T) string {
+	t.Helper()
+	dir := os.Getenv("DRSORCH_ARTIFACTS")
+	if dir == "" {
+		return t.TempDir()
+	}
+	dir = filepath.Join(dir, "web")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// browser drives one tab with a deadline per step and saves screenshots.
+type browser struct {
+	t    *testing.T
+	ctx  context.Context
+	base string
+	dir  string
+}
+
+// do runs steps with a deadline; a failure ends the test with a
+// screenshot of where it stood.
+func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
+	defer cancel()
+	if err := chromedp.Do(ctx, steps...); err != nil {
+		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+		loc, _ := chromedp.Run(b.ctx, chromedp.Location())
+		body, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
+		b.t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, body)
+	}
+}
+
+// eval returns the value of a JavaScript expression on the page.
+func eval[T any](b *browser, expr string) T {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	if err != nil {
+		b.t.Fatalf("evaluate %s: %v", expr, err)
+	}
+	return v
+}
+
+// wait waits until a JavaScript expression is true. It asks again and
+// again from Go rather than polling inside the page, so that it survives
+// the page navigating away, as a form's submission does.
+func (b *browser) wait(what, expr string, timeout time.Duration) {
+	b.t.Helper()
+	deadline := time.Now().Add(timeout)
+	var last error
+	for time.Now().Before(deadline) {
+		ctx, cancel := context.WithTimeout(b.ctx, time.Second)
+		ok, err := chromedp.Run(ctx, chromedp.Evaluate[bool]("!!("+expr+")"))
+		cancel()
+		if err == nil && ok {
+			return
+		}
+		last = err
+		time.Sleep(50 * time.Millisecond)
+	}
+	b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+	body, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
+	b.t.Fatalf("%s: not true after %v (last error %v): %s\n%s", what, timeout, last, expr, body)
+}
+
+// shot saves a screenshot of the whole page as name.png.
+func (b *browser) shot(name string) string {
+	b.t.Helper()
+	ctx, cancel := context.WithTimeout(b.ctx, 10*time.Second)
+	defer cancel()
+	png, err := chromedp.Run(ctx, chromedp.FullScreenshot(100))
+	if err != nil {
+		b.t.Errorf("screenshot %s: %v", name, err)
+		return ""
+	}
+	path := filepath.Join(b.dir, name+".png")
+	if err := os.WriteFile(path, png, 0o644); err != nil {
+		b.t.Fatal(err)
+	}
+	return path
+}
+
+// open navigates to a path of the app and waits for its main element.
+func (b *browser) open(path string) {
+	b.t.Helper()
+	b.do("open "+path, chromedp.Navigate(b.base+path), chromedp.WaitReady(chromedp.ID("main")))
+}
+
+// submit clicks a button and waits for the page it leads to.
+func (b *browser) submit(what string, button string, then chromedp.Action[chromedp.Void]) {
+	b.t.Helper()
+	b.do(what, chromedp.Evaluate[chromedp.Void](`window.__page = "old"`), chromedp.Click(chromedp.CSS(button)))
+	b.wait(what+": new page", `window.__page !== "old" && document.readyState === "complete"`, 10*time.Second)
+	if then != nil {
+		b.do(what+": wait", then)
+	}
+}
+
+// id selects the element with an id, which may hold dots, unlike in
+// chromedp.ID's CSS.
+func id(v string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf("[id=%q]", v)) }
+
+// fill sets the value of inputs by id.
+func fill(fields ...string) chromedp.Action[chromedp.Void] {
+	var steps []chromedp.Action[chromedp.Void]
+	for i := 0; i+1 < len(fields); i += 2 {
+		steps = append(steps, chromedp.SetValue(id(fields[i]), fields[i+1]))
+	}
+	return chromedp.Steps(steps...)
+}
+
+// TestBrowser uses the UI as an operator would, in headless chromium
+// against the whole application: groups and a plan made through the
+// forms, a validation error shown at its field, a drill watched live
+// until every server has an EC2 instance, the gated wave approved, and
+// the drill cleaned up.
+func TestBrowser(t *testing.T) {
+	ctx := newBrowser(t)
+	base, sim := startApp(t)
+	b := &browser{t: t, ctx: ctx, base: base, dir: artifacts(t)}
+	t.Logf("screenshots in %s", b.dir)
+	start := time.Now()
+
+	b.open("/")
+	b.shot("overview-empty")
+
+	// Two groups through the form, the first previewed before saving.
+	for _, tier := range []string{"db", "app"} {
+		b.open("/groups/new")
+		b.do("fill group "+tier, fill("name", "shop-"+tier, "tagKey0", "app", "tagValue0", "shop",
+			"tagKey1", "tier", "tagValue1", tier))
+		if tier == "db" {
+			b.submit("preview group", "#preview-button", chromedp.WaitVisible(chromedp.ID("preview")))
+			if got := eval[int](b, `document.querySelectorAll("#preview li[data-server]").length`); got != 2 {
+				t.Errorf("preview of shop-db lists %d servers, want 2", got)
+			}
+			b.shot("group-preview")
+		}
+		b.submit("save group "+tier, "#save-group", chromedp.WaitVisible(chromedp.ID("page-notice")))
+	}
+	b.open("/groups")
+	b.shot("groups")
+	b.open("/servers?tag=app%3Dshop")
+	b.shot("servers")
+
+	// A plan of two waves; saving it with a wave of no group shows the
+	// error at that wave's groups.
+	b.open("/plans/new")
+	b.do("name the plan", fill("name", "shop", "rtoMinutes", "30", "w0.name", "database"))
+	b.do("check the db group", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('input[name="w0.groups"]')]
+		.forEach(c => { c.checked = c.parentElement.textContent.includes("shop-db") })`))
+	b.submit("add a wave", "#add-wave", chromedp.WaitVisible(id("w1.name")))
+	b.do("name the wave", fill("w1.name", "application"), chromedp.Click(id("w1.pause")))
+	b.submit("save without groups", "#save-plan", chromedp.WaitVisible(chromedp.ID("f-summary")))
+	msg := eval[string](b, `(document.querySelector("#f-waves-1-protectionGroupIds .field-error") || {}).textContent || ""`)
+	if !strings.Contains(msg, `wave "application" has no protection group`) {
+		t.Fatalf("error at waves[1].protectionGroupIds: %q", msg)
+	}
+	b.shot("plan-validation")
+	b.do("check the app group", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('input[name="w1.groups"]')]
+		.forEach(c => { c.checked = c.parentElement.textContent.includes("shop-app") })`))
+	b.submit("save the plan", "#save-plan", chromedp.WaitVisible(chromedp.ID("start-drill")))
+	b.shot("plan")
+	planURL := eval[string](b, "location.pathname")
+	b.open(planURL + "/edit")
+	b.shot("plan-editor")
+
+	// A drill, watched live: the page is not reloaded while the first
+	// wave's servers come up and the gated wave starts waiting.
+	b.open(planURL)
+	b.submit("start the drill", "#start-drill", chromedp.WaitVisible(chromedp.ID("live")))
+	execURL := eval[string](b, "location.pathname")
+	if !strings.HasPrefix(execURL, "/executions/ex-") {
+		t.Fatalf("the drill went to %s", execURL)
+	}
+	b.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__marker = "loaded once"`))
+	b.wait("first wave live", `document.querySelectorAll('section[data-wave="database"] a.ec2').length === 2 &&
+		document.querySelector('#timeline li[data-wave="application"]').dataset.status === "AWAITING_APPROVAL"`,
+		20*time.Second)
+	if got := eval[string](b, "window.__marker"); got != "loaded once" {
+		t.Fatalf("the page reloaded instead of updating live (marker %q)", got)
+	}
+	b.shot("execution-awaiting-approval")
+
+	// Approve, confirming in place.
+	b.do("approve", chromedp.Click(chromedp.ID("control-approve-application")),
+		chromedp.WaitVisible(chromedp.ID("confirm-yes")))
+	b.shot("execution-confirm")
+	b.submit("confirm approval", "#confirm-yes", chromedp.WaitVisible(chromedp.ID("page-notice")))
+	b.do("mark the page again", chromedp.Evaluate[chromedp.Void](`window.__marker = "approved"`))
+	b.wait("every server launched", `document.querySelectorAll("tr[data-server]").length === 5 &&
+		document.querySelectorAll("tr[data-server] a.ec2").length === 5 &&
+		document.querySelector("#live").dataset.final === "true"`, 30*time.Second)
+	if got := eval[string](b, "window.__marker"); got != "approved" {
+		t.Fatalf("the page reloaded instead of updating live (marker %q)", got)
+	}
+	href := eval[string](b, `document.querySelector("tr[data-server] a.ec2").href`)
+	if !strings.HasPrefix(href, "https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#InstanceDetails:instanceId=i-") {
+		t.Errorf("EC2 link %s", href)
+	}
+	local := eval[string](b, `document.querySelector("#live time").textContent`)
+	title := eval[string](b, `document.querySelector("#live time").title`)
+	if strings.HasSuffix(local, "UTC") || !strings.HasSuffix(title, " UTC") {
+		t.Errorf("time shown as %q with title %q; want the viewer's zone, UTC on hover", local, title)
+	}
+	path := b.shot("execution")
+	if *updateScreenshot && path != "" {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join("..", "..", "docs", "execution.png"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Log("wrote docs/execution.png")
+	}
+
+	// Clean up, confirming in place, and watch the cleanup finish.
+	b.do("clean up", chromedp.Click(chromedp.ID("control-cleanup")), chromedp.WaitVisible(chromedp.ID("confirm-yes")))
+	b.submit("confirm cleanup", "#confirm-yes", chromedp.WaitVisible(chromedp.ID("page-notice")))
+	b.wait("cleanup done", `document.querySelector("#live").dataset.final === "true" &&
+		document.querySelector("#live").textContent.includes("cleanup COMPLETED")`, 30*time.Second)
+	b.shot("execution-cleaned-up")
+	client, err := drs.NewClient(context.Background(), drs.Config{Region: "us-east-1",
+		Endpoint: "http://drssim.local", HTTPClient: &http.Client{Transport: sim.Transport()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	left, err := client.DescribeRecoveryInstances(context.Background(), nil)
+	if err != nil || len(left) != 0 {
+		t.Errorf("%d recovery instances left after cleanup (%v)", len(left), err)
+	}
+
+	b.open("/executions")
+	b.shot("history")
+	b.open("/")
+	b.shot("overview")
+
+	// A narrow screen: nothing wider than the viewport but tables, which
+	// scroll in their own box.
+	b.do("narrow", chromedp.EmulateViewport(390, 800))
+	b.open(execURL)
+	if w := eval[int](b, "document.documentElement.scrollWidth"); w > 390 {
+		t.Errorf("the execution page is %d pixels wide on a 390-pixel screen", w)
+	}
+	b.shot("execution-narrow")
+	t.Logf("browser test took %v", time.Since(start).Round(time.Millisecond))
+}
