@@ -14,6 +14,8 @@ import (
 
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/readiness"
+	"github.com/drsorch/drsorch/internal/report"
 	"github.com/drsorch/drsorch/internal/store"
 )
 
@@ -45,6 +47,12 @@ type Options struct {
 	// Executions starts, controls and reads executions; nil makes the
 	// execution routes a 500.
 	Executions *execution.Service
+	// Reports builds execution reports, trends and predictions; nil makes
+	// their routes a 500.
+	Reports *report.Service
+	// Readiness checks plans and caches the result; nil makes
+	// /api/v1/readiness a 500.
+	Readiness *readiness.Monitor
 }
 
 // Server is the REST API. It is safe for concurrent use.
@@ -55,6 +63,8 @@ type Server struct {
 	log           *slog.Logger
 	now           func() time.Time
 	executions    *execution.Service
+	reports       *report.Service
+	readiness     *readiness.Monitor
 
 	routes  []Route
 	handler http.Handler
@@ -75,6 +85,8 @@ func New(opts Options) *Server {
 		log:           opts.Logger,
 		now:           opts.Now,
 		executions:    opts.Executions,
+		reports:       opts.Reports,
+		readiness:     opts.Readiness,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -89,6 +101,8 @@ func New(opts Options) *Server {
 	s.routesPlans(mux)
 	s.routesServers(mux)
 	s.routesExecutions(mux)
+	s.routesReports(mux)
+	s.routesReadiness(mux)
 	s.handle(mux, "GET", "/api/v1/openapi.json", s.openAPI)
 	s.handler = s.middleware(s.unmatched(mux))
 	return s
