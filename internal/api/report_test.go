@@ -148,7 +148,7 @@ func TestReportRoutes(t *testing.T) {
 				rec.Header().Get("Content-Type"), c.ctype)
 		}
 	}
-	rows, err := csv.NewReader(get("/api/v1/executions/"+exID+"/report?format=csv").Body).ReadAll()
+	rows, err := csv.NewReader(get("/api/v1/executions/" + exID + "/report?format=csv").Body).ReadAll()
 	if err != nil || len(rows) != 3 || rows[1][4] != sid(1) || rows[2][4] != sid(2) {
 		t.Errorf("csv rows %v, error %v", rows, err)
 	}
