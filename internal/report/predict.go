@@ -118,8 +118,9 @@ type history struct {
 // from its measured launch times in the plan's latest drills (the median),
 // else the typical duration of its operating system; each wave as the
 // DRS jobs the quotas allow, run as soon as capacity frees, after the
-// waves it depends on; approval gates taken as instant.
-func (s *Service) Predict(ctx context.Context, planID string, quotas Quotas) (*Prediction, error) {
+// waves it depends on; approval gates taken as instant. The quotas are
+// the Service's.
+func (s *Service) Predict(ctx context.Context, planID string) (*Prediction, error) {
 	if s.drs == nil {
 		return nil, errors.New("report: no DRS configured for predictions")
 	}
@@ -132,7 +133,7 @@ func (s *Service) Predict(ctx context.Context, planID string, quotas Quotas) (*P
 		return nil, err
 	}
 	pr := &Prediction{PlanID: p.ID, PlanName: p.Name, RTOMinutes: p.RTOMinutes,
-		Quotas: quotas.withDefaults(), DrillsUsed: h.drills, CriticalPath: []string{},
+		Quotas: s.quotas, DrillsUsed: h.drills, CriticalPath: []string{},
 		ApprovalGates: []string{}, Warnings: []string{}, GeneratedAt: s.now().UTC()}
 	members, err := s.members(ctx, p, pr)
 	if err != nil {

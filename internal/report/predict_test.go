@@ -135,7 +135,7 @@ func TestPredictAgainstDrill(t *testing.T) {
 			t.Fatal(err)
 		}
 
-		cold, err := e.rep.Predict(e.ctx, p.ID, Quotas{})
+		cold, err := e.rep.Predict(e.ctx, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -153,7 +153,7 @@ func TestPredictAgainstDrill(t *testing.T) {
 
 		first := e.run(p.ID, plan.ModeDrill, "carol")
 		time.Sleep(time.Hour)
-		pr, err := e.rep.Predict(e.ctx, p.ID, Quotas{})
+		pr, err := e.rep.Predict(e.ctx, p.ID)
 		if err != nil {
 			t.Fatal(err)
 		}

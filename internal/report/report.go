@@ -35,21 +35,24 @@ type Options struct {
 	Logger *slog.Logger     // discard when nil
 	// Trend is the default alert rule of Trend.
 	Trend TrendOptions
+	// Quotas are the DRS quotas Predict packs waves under.
+	Quotas Quotas
 }
 
 // Service builds reports, trends and predictions from the store.
 type Service struct {
-	store store.Store
-	drs   DRSFunc
-	now   func() time.Time
-	log   *slog.Logger
-	trend TrendOptions
+	store  store.Store
+	drs    DRSFunc
+	now    func() time.Time
+	log    *slog.Logger
+	trend  TrendOptions
+	quotas Quotas
 }
 
 // New returns a Service.
 func New(opts Options) *Service {
 	s := &Service{store: opts.Store, drs: opts.DRS, now: opts.Clock,
-		log: opts.Logger, trend: opts.Trend}
+		log: opts.Logger, trend: opts.Trend, quotas: opts.Quotas.withDefaults()}
 	if s.now == nil {
 		s.now = time.Now
 	}
