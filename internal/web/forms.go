@@ -22,7 +22,6 @@ type fieldErrors struct {
 	// form; Message is the service's summary of them.
 	All     []problem
 	Message string
-	shown   map[string]bool
 }
 
 // problem is one problem of a form.

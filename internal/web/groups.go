@@ -73,9 +73,9 @@ type groupForm struct {
 	Picker      []serverRow
 	PickerError string
 	// Preview lists the servers the group matches now, after "Preview".
-	Preview  []serverRow
-	Previewd bool
-	Errors   *fieldErrors
+	Preview   []serverRow
+	Previewed bool
+	Errors    *fieldErrors
 	// ServerErrors are the problems of each chosen server, by its ID.
 	ServerErrors map[string][]string
 }
@@ -208,6 +208,8 @@ func (s *Server) showGroupForm(w http.ResponseWriter, r *http.Request, status in
 	if region == "" {
 		region = s.defaultRegion
 	}
+	// TODO: page or search the picker for regions of thousands of
+	// servers; it lists them all.
 	rows, err := s.serverRows(ctx, d.Group.AccountID, region, groups)
 	if err != nil {
 		d.PickerError = err.Error()
@@ -229,7 +231,7 @@ func (s *Server) showGroupForm(w http.ResponseWriter, r *http.Request, status in
 		return d.chosen(d.Picker[i].ID) && !d.chosen(d.Picker[j].ID)
 	})
 	if preview {
-		d.Previewd = true
+		d.Previewed = true
 		for _, row := range rows {
 			if d.Group.Matches(row.ID, row.SourceServer.Tags) {
 				d.Preview = append(d.Preview, row)

@@ -17,7 +17,7 @@ import (
 // button pressed: save, add, or remove-N, up-N, down-N, which change the
 // draft and show it again without saving.
 
-// maxWaves bounds the waves the editor reads; validation has its own
+// maxEditorWaves bounds the waves the editor reads; validation has its own
 // limit and reports it.
 const maxEditorWaves = plan.MaxWaves + 1
 

@@ -92,11 +92,8 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
-	_, err := w.Write(buf.Bytes())
-	if err != nil {
-		// The client went away; there is nobody left to answer.
-		return nil
-	}
+	// A failed write means the client went away: nobody is left to tell.
+	w.Write(buf.Bytes())
 	return nil
 }
 
@@ -147,29 +144,17 @@ var staticVersion = fmt.Sprint(time.Now().Unix())
 
 // funcs are the template functions every page may use.
 var funcs = template.FuncMap{
-	"static":   func(name string) string { return "/static/" + name + "?v=" + staticVersion },
-	"time":     timeTag,
-	"duration": formatDuration,
-	"ec2URL":   ec2URL,
-	"lower":    strings.ToLower,
-	"join":     strings.Join,
-	"add":      func(a, b int) int { return a + b },
-	"sub":      func(a, b int) int { return a - b },
-	"fieldID":  fieldID,
-	"percent":  percent,
-	"contains": func(list []string, s string) bool {
-		for _, x := range list {
-			if x == s {
-				return true
-			}
-		}
-		return false
-	},
+	"static":      func(name string) string { return "/static/" + name + "?v=" + staticVersion },
+	"time":        timeTag,
+	"duration":    formatDuration,
+	"ec2URL":      ec2URL,
+	"join":        strings.Join,
+	"add":         func(a, b int) int { return a + b },
+	"fieldID":     fieldID,
 	"statusClass": statusClass,
 	"anchor":      anchor,
 	"waveData":    waveData,
 	"hookData":    hookData,
-	"question":    question,
 	"controlData": controlData,
 	"pathEscape":  url.PathEscape,
 	"list":        func(s ...string) []string { return s },
@@ -232,14 +217,6 @@ func fieldID(path string) string {
 		}
 	}
 	return strings.TrimRight(b.String(), "-")
-}
-
-// percent returns part of whole in percent, 0 when whole is 0.
-func percent(part, whole int) int {
-	if whole <= 0 {
-		return 0
-	}
-	return part * 100 / whole
 }
 
 // statusClass is the CSS class that colours a status.
