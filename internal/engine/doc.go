@@ -48,9 +48,12 @@
 // an attempt that did create a job. That knowledge is not persisted: after
 // a restart every REQUESTING batch waits for its window. A
 // ConflictException on a new request may mean that the job exists, so it
-// only leads to another lookup, never to a failed server. The last line of
-// defence is DRS itself: a server in an active job cannot be in a second
-// one (ConflictException).
+// leads to another lookup first. When none is found, the server DRS names
+// is busy in a job of someone else's (or in its own earlier job that never
+// finished): it leaves the batch, back to PENDING, so that the others go
+// on; alone in its batch it waits, and fails once it has waited longer
+// than its wave's launch timeout. The last line of defence is DRS itself:
+// a server in an active job cannot be in a second one (ConflictException).
 //
 // Terminate jobs take no tags. A terminate batch adopts the TERMINATE job
 // created since RequestTime-1m whose participating servers are exactly

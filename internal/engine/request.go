@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/drsorch/drsorch/internal/drs"
@@ -36,7 +37,18 @@ type pendingBatch struct {
 	// ready: looked up after the last call could land, and no job found;
 	// the batch may be requested again.
 	ready bool
+	// conflict is the ConflictException that refused the last call.
+	conflict error
+	// notBefore holds back a new call of a batch of one busy server.
+	notBefore time.Time
 }
+
+// busyMark is the error of a PENDING launch whose server DRS reported busy
+// in a job of someone else's: it waits in a batch of its own.
+const busyMark = "waiting: source server busy in another DRS job"
+
+// busy reports whether a launch waits for a job of someone else's.
+func busy(l *plan.Launch) bool { return strings.HasPrefix(l.Error, busyMark) }
 
 // regionState is the engine's view of one account and region: when its
 // jobs are observed next and how long its requests back off.
@@ -200,6 +212,17 @@ func (e *Engine) requestFailed(ctx context.Context, r *run, b *plan.Batch, ls []
 	}
 
 	p := &pendingBatch{answered: answered(err)}
+	if errors.Is(err, drs.ErrConflict) {
+		p.conflict = err
+	}
+	if p.conflict != nil && len(ls) == 1 && busy(ls[0]) {
+		// One server waiting for another job says nothing of the region:
+		// look up soon (to know there is no job of ours), call again later.
+		p.nextLookup = now.Add(e.opts.PollMin)
+		p.notBefore = now.Add(e.opts.PollMax)
+		e.pending[b.ID] = p
+		return nil
+	}
 	var wait time.Duration
 	if errors.Is(err, drs.ErrQuota) || errors.Is(err, drs.ErrThrottled) ||
 		errors.Is(err, drs.ErrConflict) || errors.Is(err, drs.ErrTransient) {
@@ -343,6 +366,9 @@ func (e *Engine) notFound(ctx context.Context, r *run, b *plan.Batch, now time.T
 		return nil
 	}
 	p.ready = true
+	if b.Kind == plan.BatchLaunch && p.conflict != nil && r.ex.Status != plan.ExecCancelling {
+		return e.conflicted(ctx, r, b, p, now)
+	}
 	if b.Kind != plan.BatchLaunch || r.ex.Status != plan.ExecCancelling {
 		return nil
 	}
@@ -357,6 +383,52 @@ func (e *Engine) notFound(ctx context.Context, r *run, b *plan.Batch, now time.T
 		}
 	}
 	c.event(now, "batch_cancelled", b.Wave, "", "batch "+b.ID)
+	delete(e.pending, b.ID)
+	return e.commit(ctx, r, c)
+}
+
+// conflicted handles a launch batch that DRS refused with
+// ConflictException and that has no job: a server of it is busy in a job
+// this batch did not start (another execution's, another tool's, or its
+// own earlier job that never finished). The server DRS names leaves the
+// batch, back to PENDING, so that the others need not wait for it. A
+// server alone in its batch waits for the other job, and fails once it has
+// waited longer than its wave's launch timeout, so that nothing waits
+// forever on a job that never ends.
+func (e *Engine) conflicted(ctx context.Context, r *run, b *plan.Batch, p *pendingBatch, now time.Time) error {
+	ls := r.launchesOf(b)
+	c := &change{}
+	busy, _ := drs.ConflictResource(p.conflict)
+	if l := r.byServer[busy]; len(ls) > 1 && l != nil && l.BatchID == b.ID {
+		b.SourceServerIDs = slices.DeleteFunc(slices.Clone(b.SourceServerIDs), func(id string) bool { return id == busy })
+		c.batch(b)
+		l.Status = plan.LaunchPending
+		l.BatchID = ""
+		l.Error = busyMark + ": " + p.conflict.Error()
+		c.launch(l)
+		c.event(now, "server_busy", b.Wave, busy, fmt.Sprintf("batch %s goes on without it: %v", b.ID, p.conflict))
+		p.conflict = nil
+		return e.commit(ctx, r, c)
+	}
+	timeout := r.stuckTimeout(b.Wave, e.opts.StuckTimeout)
+	since := b.RequestTime
+	for _, l := range ls {
+		if l.RequestTime != nil && l.RequestTime.Before(since) {
+			since = *l.RequestTime
+		}
+	}
+	if now.Sub(since) <= timeout {
+		return nil
+	}
+	msg := fmt.Sprintf("source server busy in another DRS job for over %s: %v", timeout, p.conflict)
+	b.Status = plan.BatchFailed
+	b.Error = msg
+	b.EndTime = &now
+	c.batch(b)
+	c.event(now, "batch_failed", b.Wave, "", fmt.Sprintf("batch %s: %s", b.ID, msg))
+	for _, l := range ls {
+		failLaunch(c, l, now, msg)
+	}
 	delete(e.pending, b.ID)
 	return e.commit(ctx, r, c)
 }

@@ -99,7 +99,8 @@ func (e *Engine) take(q []*candidate, used map[regionKey]usage) (*candidate, int
 		room := q0.ServersInActiveJobs - u.servers
 		if cand.retry != nil {
 			n := len(cand.retry.SourceServerIDs)
-			if n > room || e.pending[cand.retry.ID] == nil || !e.pending[cand.retry.ID].ready {
+			p := e.pending[cand.retry.ID]
+			if n > room || p == nil || !p.ready || now.Before(p.notBefore) {
 				continue
 			}
 			e.pending[cand.retry.ID].ready = false
@@ -157,8 +158,16 @@ func (e *Engine) candidates(r *run) []*candidate {
 				continue
 			}
 			out = appendGrouped(out, plan.BatchLaunch, w.Name, r.byWave[w.Name], func(l *plan.Launch) bool {
-				return l.Status == plan.LaunchPending
+				return l.Status == plan.LaunchPending && !busy(l)
 			})
+			// A server busy in another job goes alone, so that its batch
+			// holds nobody else up.
+			for _, l := range r.byWave[w.Name] {
+				if l.Status == plan.LaunchPending && busy(l) {
+					out = append(out, &candidate{key: launchKey(l), kind: plan.BatchLaunch, wave: w.Name,
+						launches: []*plan.Launch{l}})
+				}
+			}
 		}
 	}
 	if cleaning {
