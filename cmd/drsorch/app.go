@@ -16,6 +16,8 @@ import (
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/engine"
 	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/readiness"
+	"github.com/drsorch/drsorch/internal/report"
 	"github.com/drsorch/drsorch/internal/store"
 	"github.com/drsorch/drsorch/internal/store/dynamostore"
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
@@ -39,6 +41,8 @@ type appConfig struct {
 	// Engine configures the execution engine the app runs while it
 	// serves.
 	Engine engineConfig
+	// Evidence configures reports, readiness checks and notifications.
+	Evidence evidenceConfig
 }
 
 // engineConfig is the part of appConfig that tunes the engine.
@@ -75,6 +79,13 @@ type app struct {
 	// and controls them for the API.
 	engine     *engine.Engine
 	executions *execution.Service
+
+	// reports builds execution reports, trends and predictions;
+	// readiness checks the plans on a schedule while serve runs.
+	reports   *report.Service
+	readiness *readiness.Monitor
+	// readinessEvery is the schedule of readiness; 0 runs no schedule.
+	readinessEvery time.Duration
 
 	// shutdownGrace is how long serve lets requests finish on shutdown
 	// before it closes their connections.
@@ -124,12 +135,15 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		DRS:    execution.Clients(clients.For),
 		Logger: log,
 	})
+	a.wireEvidence(cfg.Evidence, clients)
 	a.api = api.New(api.Options{
 		Store:         st,
 		DRS:           api.SourceServersFunc(a.sourceServers),
 		DefaultRegion: cfg.Region,
 		Logger:        log,
 		Executions:    a.executions,
+		Reports:       a.reports,
+		Readiness:     a.readiness,
 	})
 	h := a.api.Handler()
 	a.mux.Handle("/api/", h)
@@ -215,6 +229,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	// The engine stops, releasing its leases, after the HTTP server has.
 	a.engine.Start(ctx)
 	defer a.engine.Stop()
+	stopEvidence := a.startEvidence(ctx)
+	defer stopEvidence()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 	a.log.Info("listening", "addr", ln.Addr().String())

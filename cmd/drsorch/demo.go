@@ -116,6 +116,9 @@ func newDemo(ctx context.Context, cfg demoConfig, stderr io.Writer) (*demo, erro
 		Engine: engineConfig{PollInterval: cfg.Poll, PollMax: 4 * cfg.Poll,
 			ExpectedJob:  emulated(6*time.Minute, cfg.TimeScale),
 			StuckTimeout: emulated(time.Hour, cfg.TimeScale)},
+		// Snapshots are on the emulator's clock, which runs ahead.
+		Evidence: evidenceConfig{ReadinessInterval: time.Minute, SnapshotMaxAge: time.Hour,
+			TrendMargin: 20, Clock: sim.Now},
 	})
 	if err != nil {
 		return nil, err

@@ -33,6 +33,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&eng.PollMax, "poll-max", time.Minute, "longest wait between two looks at a region's DRS jobs")
 	fs.DurationVar(&eng.CallTimeout, "drs-call-timeout", time.Minute, "bound of one DRS call, its retries included")
 	fs.DurationVar(&eng.LandingMargin, "drs-landing-margin", time.Minute, "how long after a DRS call's timeout it may still start a job")
+	var ev evidenceConfig
+	addEvidenceFlags(fs, &ev)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -54,6 +56,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		DRSEndpoint: *endpoint,
 		Logger:      log,
 		Engine:      eng,
+		Evidence:    ev,
 	})
 	if err != nil {
 		return err

@@ -1,0 +1,95 @@
+package main
+
+import (
+	"bytes"
+	"encoding/csv"
+	"encoding/json"
+	"net/http"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/drsorch/drsorch/internal/client"
+	"github.com/drsorch/drsorch/internal/report"
+)
+
+// TestReportAndPredictOnDemo drills the demo plan, then reads the
+// evidence through the CLI and the client as a user would: the report in
+// each format, the prediction, the trend and readiness.
+func TestReportAndPredictOnDemo(t *testing.T) {
+	_, url := startDemo(t, fastDemo(t, t.TempDir()))
+	ctx := t.Context()
+	var out, errOut bytes.Buffer
+	if err := runRun(ctx, []string{"shop", "--mode", "drill", "--wait", "--server", url}, &out, &errOut); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, &out, &errOut)
+	}
+	id, _, _ := strings.Cut(out.String(), "\n")
+
+	dir := t.TempDir()
+	for _, f := range []string{"json", "csv", "html"} {
+		errOut.Reset()
+		path := filepath.Join(dir, "report."+f)
+		if err := runReport(ctx, []string{id, "--format", f, "-o", path, "--server", url}, &out, &errOut); err != nil {
+			t.Fatalf("report --format %s: %v\n%s", f, err, &errOut)
+		}
+	}
+	var r report.Report
+	if err := json.Unmarshal([]byte(readFile(filepath.Join(dir, "report.json"))), &r); err != nil {
+		t.Fatal(err)
+	}
+	if r.ExecutionID != id || r.Servers != 8 || r.Launched != 8 || r.DurationSeconds == nil || len(r.Waves) != 3 {
+		t.Errorf("report: %s, %d servers, %d launched, %d waves", r.ExecutionID, r.Servers, r.Launched, len(r.Waves))
+	}
+	rows, err := csv.NewReader(strings.NewReader(readFile(filepath.Join(dir, "report.csv")))).ReadAll()
+	if err != nil || len(rows) != 9 {
+		t.Errorf("csv: %d rows, error %v", len(rows), err)
+	}
+	page := readFile(filepath.Join(dir, "report.html"))
+	for _, w := range r.Waves {
+		for _, s := range w.Servers {
+			if !strings.Contains(page, s.SourceServerID) {
+				t.Errorf("html lacks %s", s.SourceServerID)
+			}
+		}
+	}
+	if err := runReport(ctx, []string{id, "--format", "pdf", "--server", url}, &out, &errOut); err == nil {
+		t.Error("report --format pdf succeeded")
+	}
+
+	out.Reset()
+	if err := runPredict(ctx, []string{"shop", "--server", url}, &out, &errOut); err != nil {
+		t.Fatalf("predict: %v\n%s", err, &errOut)
+	}
+	for _, want := range []string{"plan shop: about", "8 measured in the last 1 drills",
+		"critical path: database → application → web"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("predict output lacks %q:\n%s", want, &out)
+		}
+	}
+
+	c, err := client.New(url, &http.Client{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := findPlan(ctx, c, "shop")
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := c.PlanTrend(ctx, p.ID, 0, 0)
+	if err != nil || len(tr.Drills) != 1 || tr.Drills[0].ExecutionID != id {
+		t.Errorf("trend %+v, error %v", tr, err)
+	}
+	svg, err := c.PlanTrendSVG(ctx, p.ID, 0, 0)
+	if err != nil || strings.Count(string(svg), `class="drill"`) != 1 {
+		t.Errorf("trend chart %q, error %v", svg, err)
+	}
+	rd, err := c.Readiness(ctx, p.ID, true)
+	if err != nil || len(rd.Plans) != 1 || rd.Plans[0].Servers != 8 || rd.Plans[0].Drift == nil {
+		t.Fatalf("readiness %+v, error %v", rd, err)
+	}
+	// Right after the drill nothing has drifted, and the emulator's
+	// servers replicate.
+	if !rd.Ready {
+		t.Errorf("the demo plan is not ready: %+v", rd.Plans[0].Problems)
+	}
+}
