@@ -80,12 +80,12 @@ type Machine struct {
 // PlanResult is one plan run by drsorch and by each naive strategy, on
 // emulators of the same seed.
 type PlanResult struct {
-	Name     string    `json:"name"`
-	Servers  int       `json:"servers"`
-	Waves    []int     `json:"waves"`
+	Name     string        `json:"name"`
+	Servers  int           `json:"servers"`
+	Waves    []int         `json:"waves"`
 	Greedy   time.Duration `json:"greedyBound"`
 	Lower    time.Duration `json:"lowerBound"`
-	Outcomes []Outcome `json:"outcomes"`
+	Outcomes []Outcome     `json:"outcomes"`
 	// Analysis of the drsorch run against the bound.
 	Analysis EngineAnalysis `json:"analysis"`
 	// Engine-side counts of the drsorch run.
