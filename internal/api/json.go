@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/drsorch/drsorch/internal/plan"
 )
@@ -47,6 +48,11 @@ func decode(w http.ResponseWriter, r *http.Request, v any) error {
 	}
 	if len(bytes.TrimSpace(body)) == 0 {
 		return invalid("", "the request body is empty")
+	}
+	// encoding/json would quietly replace invalid bytes with U+FFFD,
+	// storing a name nobody sent.
+	if !utf8.Valid(body) {
+		return invalid("", "the request body is not valid UTF-8")
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.DisallowUnknownFields()

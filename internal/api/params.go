@@ -19,6 +19,13 @@ const (
 func listOptions(r *http.Request) (store.ListOptions, error) {
 	q := r.URL.Query()
 	opts := store.ListOptions{Limit: defaultLimit, NextToken: q.Get("nextToken")}
+	// Given twice, which one was meant is a guess; a proxy and the server
+	// could guess differently.
+	for _, name := range []string{"limit", "nextToken"} {
+		if len(q[name]) > 1 {
+			return opts, invalid(name, "%s is given %d times; give it once", name, len(q[name]))
+		}
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > maxLimit {
