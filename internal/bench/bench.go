@@ -252,10 +252,10 @@ func (b *runner) runPlan(ctx context.Context, spec planSpec, naive bool) (PlanRe
 
 	strategies := []struct {
 		name string
-		run  func(context.Context, *world, benchPlan) error
+		run  func(context.Context, *world, benchPlan) (int, error)
 	}{
-		{stratPerServer, func(ctx context.Context, w *world, p benchPlan) error { return perServer(ctx, w, p, false) }},
-		{stratPerServerRetry, func(ctx context.Context, w *world, p benchPlan) error { return perServer(ctx, w, p, true) }},
+		{stratPerServer, func(ctx context.Context, w *world, p benchPlan) (int, error) { return perServer(ctx, w, p, false) }},
+		{stratPerServerRetry, func(ctx context.Context, w *world, p benchPlan) (int, error) { return perServer(ctx, w, p, true) }},
 		{stratPerWave, perWave},
 	}
 	for _, s := range strategies {
@@ -266,12 +266,15 @@ func (b *runner) runPlan(ctx context.Context, spec planSpec, naive bool) (PlanRe
 		}
 		p := chainPlan(spec.name, spec.sizes, b.ids(w))
 		t0, start := w.clock.Now(), time.Now()
-		if err := s.run(ctx, w, p); err != nil {
+		refused, err := s.run(ctx, w, p)
+		if err != nil {
 			er.store.Close()
 			return pr, nil, fmt.Errorf("plan %s: %s: %w", spec.name, s.name, err)
 		}
 		o := measure(w, s.name, []benchPlan{p}, t0)
 		o.Wall = time.Since(start)
+		// The client refuses more than 200 servers before sending.
+		o.RefusedCalls = refused
 		if o.Twice > 0 {
 			er.store.Close()
 			return pr, nil, fmt.Errorf("plan %s: %s: %d servers launched more than once", spec.name, s.name, o.Twice)

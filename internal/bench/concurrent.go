@@ -22,10 +22,13 @@ type ConcurrentResult struct {
 	Alone      []time.Duration `json:"alone"`
 	BackToBack time.Duration   `json:"backToBack"`
 	// Greedy is the sum of the plans' bounds run one after another.
-	Greedy   time.Duration `json:"greedyBackToBack"`
-	Outcome  Outcome       `json:"outcome"`
-	Rounds   int           `json:"rounds"`
-	Failures int           `json:"failures"`
+	Greedy time.Duration `json:"greedyBackToBack"`
+	// Waits are, per execution, from the first to the last StartRecovery
+	// of its last wave: how long its last batch waited for room.
+	Waits    []time.Duration `json:"waits"`
+	Outcome  Outcome         `json:"outcome"`
+	Rounds   int             `json:"rounds"`
+	Failures int             `json:"failures"`
 }
 
 // Slowdowns are, per execution, its makespan together over its makespan
@@ -88,8 +91,10 @@ func (b *runner) concurrent(ctx context.Context) (*ConcurrentResult, error) {
 		return nil, err
 	}
 	res.Total = res.Outcome.Makespan
+	calls := w.rec.recorded()
 	for _, p := range ps {
 		res.Makespans = append(res.Makespans, measure(w, stratDrsorch, []benchPlan{p}, t0).Makespan)
+		res.Waits = append(res.Waits, requestSpan(calls, p.Waves[len(p.Waves)-1].Servers))
 	}
 
 	// Each plan alone, on an emulator where it has the same servers.
@@ -119,4 +124,24 @@ func (b *runner) concurrent(ctx context.Context) (*ConcurrentResult, error) {
 	}
 	b.progress("concurrent: together %s, back to back %s, fairness %.3f", res.Total, res.BackToBack, res.Fairness())
 	return res, nil
+}
+
+// requestSpan is the time from the first to the last StartRecovery that
+// included one of servers.
+func requestSpan(calls []call, servers []string) time.Duration {
+	in := make(map[string]bool, len(servers))
+	for _, id := range servers {
+		in[id] = true
+	}
+	var first, last time.Time
+	for _, c := range calls {
+		if c.op != "StartRecovery" || !slices.ContainsFunc(c.servers, func(id string) bool { return in[id] }) {
+			continue
+		}
+		if first.IsZero() {
+			first = c.at
+		}
+		last = c.at
+	}
+	return last.Sub(first)
 }

@@ -18,8 +18,9 @@ type Outcome struct {
 	Launched    int `json:"launched"`
 	NotLaunched int `json:"notLaunched"`
 	Twice       int `json:"twice"`
-	// RefusedCalls are StartRecovery calls the emulator answered with an
-	// error (quota, conflict, validation).
+	// RefusedCalls are StartRecovery calls refused: by the emulator (a
+	// quota, a conflict, validation) or, over 200 servers, by the client
+	// before sending.
 	RefusedCalls int `json:"refusedCalls"`
 	// Calls are the emulator's request counters, by operation.
 	Calls map[string]int `json:"calls"`

@@ -21,9 +21,10 @@ const (
 // naiveStagger apart, then polls the wave's jobs every naivePoll until all
 // have ended. With retry, a server refused for a quota, a conflict or
 // throttling is asked for again after each poll; without it, a refused
-// server is given up.
-func perServer(ctx context.Context, w *world, p benchPlan, retry bool) error {
+// server is given up. It returns the number of refused calls.
+func perServer(ctx context.Context, w *world, p benchPlan, retry bool) (int, error) {
 	t0 := w.clock.Now()
+	refused := 0
 	for _, wave := range p.Waves {
 		todo := wave.Servers
 		var jobs []string
@@ -37,30 +38,35 @@ func perServer(ctx context.Context, w *world, p benchPlan, retry bool) error {
 				case retry && retryable(err):
 					again = append(again, id)
 				}
+				if err != nil {
+					refused++
+				}
 				w.clock.Add(naiveStagger)
 			}
 			todo = again
 			w.clock.Add(naivePoll)
 			done, err := jobsEnded(ctx, w, jobs)
 			if err != nil {
-				return err
+				return refused, err
 			}
 			if done && len(todo) == 0 {
 				break
 			}
 			if w.clock.Now().Sub(t0) > limit {
-				return fmt.Errorf("per-server: wave %s not ended after %s emulated", wave.Name, limit)
+				return refused, fmt.Errorf("per-server: wave %s not ended after %s emulated", wave.Name, limit)
 			}
 		}
 	}
-	return nil
+	return refused, nil
 }
 
 // perWave runs the plan wave by wave with one StartRecovery of all the
 // wave's servers, then polls its job every naivePoll until it ends. A
-// refused wave is given up and the next one started.
-func perWave(ctx context.Context, w *world, p benchPlan) error {
+// refused wave is given up and the next one started. It returns the number
+// of refused calls.
+func perWave(ctx context.Context, w *world, p benchPlan) (int, error) {
 	t0 := w.clock.Now()
+	refused := 0
 	for _, wave := range p.Waves {
 		servers := make([]drs.ServerLaunch, len(wave.Servers))
 		for i, id := range wave.Servers {
@@ -68,23 +74,24 @@ func perWave(ctx context.Context, w *world, p benchPlan) error {
 		}
 		job, err := w.client.StartRecovery(ctx, servers, true, nil)
 		if err != nil {
+			refused++
 			continue
 		}
 		for {
 			w.clock.Add(naivePoll)
 			done, err := jobsEnded(ctx, w, []string{job.ID})
 			if err != nil {
-				return err
+				return refused, err
 			}
 			if done {
 				break
 			}
 			if w.clock.Now().Sub(t0) > limit {
-				return fmt.Errorf("per-wave: wave %s not ended after %s emulated", wave.Name, limit)
+				return refused, fmt.Errorf("per-wave: wave %s not ended after %s emulated", wave.Name, limit)
 			}
 		}
 	}
-	return nil
+	return refused, nil
 }
 
 // retryable reports whether a refused StartRecovery may succeed later.
