@@ -16,6 +16,7 @@ import (
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/engine"
 	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/notify"
 	"github.com/drsorch/drsorch/internal/readiness"
 	"github.com/drsorch/drsorch/internal/report"
 	"github.com/drsorch/drsorch/internal/store"
@@ -86,6 +87,8 @@ type app struct {
 	readiness *readiness.Monitor
 	// readinessEvery is the schedule of readiness; 0 runs no schedule.
 	readinessEvery time.Duration
+	// notifier sends notifications while serve runs; nil without targets.
+	notifier *notify.Notifier
 
 	// shutdownGrace is how long serve lets requests finish on shutdown
 	// before it closes their connections.

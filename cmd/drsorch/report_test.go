@@ -2,14 +2,22 @@ package main
 
 import (
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
+	"net"
 	"net/http"
+	"net/http/httptest"
 	"path/filepath"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/drsorch/drsorch/internal/client"
+	"github.com/drsorch/drsorch/internal/drssim"
+	"github.com/drsorch/drsorch/internal/notify"
 	"github.com/drsorch/drsorch/internal/report"
 )
 
@@ -91,5 +99,77 @@ func TestReportAndPredictOnDemo(t *testing.T) {
 	// servers replicate.
 	if !rd.Ready {
 		t.Errorf("the demo plan is not ready: %+v", rd.Plans[0].Problems)
+	}
+}
+
+// TestServeNotifies serves an app with a webhook target on an
+// in-process emulator and runs a drill: the webhook hears it start and
+// complete, and the app records the deliveries.
+func TestServeNotifies(t *testing.T) {
+	t.Setenv("AWS_ACCESS_KEY_ID", "test")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
+	var mu sync.Mutex
+	var types []string
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n notify.Notification
+		json.NewDecoder(r.Body).Decode(&n)
+		mu.Lock()
+		types = append(types, n.Type)
+		mu.Unlock()
+	}))
+	defer hook.Close()
+	var hooks webhookFlags
+	if err := hooks.Set(hook.URL + ",name=test"); err != nil {
+		t.Fatal(err)
+	}
+	sim := drssim.New(drssim.Options{Servers: 24, Seed: 1, Region: demoRegion, TimeScale: 3000})
+	a, err := newApp(t.Context(), appConfig{
+		Store: "sqlite:" + filepath.Join(t.TempDir(), "drsorch.db"), Region: demoRegion,
+		DRSEndpoint: "http://drssim.local", DRSHTTPClient: &http.Client{Transport: sim.Transport()},
+		Engine: engineConfig{PollInterval: 50 * time.Millisecond, PollMax: 200 * time.Millisecond,
+			ExpectedJob: 100 * time.Millisecond},
+		Evidence: evidenceConfig{Webhooks: hooks, Clock: sim.Now, NotifyPoll: 20 * time.Millisecond},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	if err := seedDemo(t.Context(), a.store); err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- a.serve(ctx, ln) }()
+	url := "http://" + ln.Addr().String()
+
+	var out, errOut bytes.Buffer
+	if err := runRun(t.Context(), []string{"shop", "--mode", "drill", "--wait", "--server", url}, &out, &errOut); err != nil {
+		t.Fatalf("run: %v\n%s%s", err, &out, &errOut)
+	}
+	want := []string{notify.TypeExecutionStarted, notify.TypeExecutionCompleted}
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		mu.Lock()
+		got := slices.Clone(types)
+		mu.Unlock()
+		if slices.Equal(got, want) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("webhook heard %v, want %v", got, want)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	ds, err := a.notifier.Deliveries(t.Context(), 0)
+	if err != nil || len(ds) != 2 || !ds[0].OK || ds[0].Target != "test" {
+		t.Errorf("deliveries %+v, error %v", ds, err)
 	}
 }
