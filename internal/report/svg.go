@@ -8,23 +8,20 @@ import (
 	"strings"
 )
 
-// Chart geometry of TrendSVG, in pixels.
+// Chart geometry of TrendSVG, in pixels, and its colours.
 const (
-	svgWidth, svgHeight   = 640, 240
-	svgLeft, svgRight     = 52, 16
-	svgTop, svgBottom     = 16, 36
-	svgPlotW, svgPlotH    = svgWidth - svgLeft - svgRight, svgHeight - svgTop - svgBottom
-	svgGridLines          = 4
-	svgPointRadius        = 4
-	svgColorLine          = "#3467b0"
-	svgColorAlert         = "#b3261e"
-	svgColorNotCompleted  = "#9aa3ad"
-	svgColorRTO           = "#c77700"
-	svgColorGrid          = "#e3e6ea"
-	svgColorText          = "#5f6b7a"
-	svgDefaultTopMinutes  = 10
-	svgMinutesPerSecond   = 1.0 / 60
-	svgHeadroomMultiplier = 1.1
+	svgWidth, svgHeight  = 640, 240
+	svgLeft, svgRight    = 52, 16
+	svgTop, svgBottom    = 16, 36
+	svgPlotW, svgPlotH   = svgWidth - svgLeft - svgRight, svgHeight - svgTop - svgBottom
+	svgGridLines         = 4
+	svgPointRadius       = 4
+	svgColorLine         = "#3467b0"
+	svgColorAlert        = "#b3261e"
+	svgColorNotCompleted = "#9aa3ad"
+	svgColorRTO          = "#c77700"
+	svgColorGrid         = "#e3e6ea"
+	svgColorText         = "#5f6b7a"
 )
 
 // TrendSVG draws a trend as a standalone SVG document: total drill
@@ -35,12 +32,14 @@ const (
 // link to it.
 func TrendSVG(t *Trend) []byte {
 	var b bytes.Buffer
-	top := float64(svgDefaultTopMinutes)
+	// The y axis, in minutes, leaves a tenth of headroom above the
+	// highest point or the RTO, and is at least 10 minutes tall.
+	top := 10.0
 	for _, d := range t.Drills {
-		top = math.Max(top, d.DurationSeconds*svgMinutesPerSecond*svgHeadroomMultiplier)
+		top = math.Max(top, d.DurationSeconds/60*1.1)
 	}
 	if t.RTOMinutes > 0 {
-		top = math.Max(top, float64(t.RTOMinutes)*svgHeadroomMultiplier)
+		top = math.Max(top, float64(t.RTOMinutes)*1.1)
 	}
 	top = niceCeil(top)
 	y := func(minutes float64) float64 { return svgTop + svgPlotH*(1-minutes/top) }
@@ -77,7 +76,7 @@ func TrendSVG(t *Trend) []byte {
 	if len(t.Drills) > 1 {
 		var pts []string
 		for i, d := range t.Drills {
-			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(d.DurationSeconds*svgMinutesPerSecond)))
+			pts = append(pts, fmt.Sprintf("%.1f,%.1f", x(i), y(d.DurationSeconds/60)))
 		}
 		fmt.Fprintf(&b, `<polyline fill="none" stroke="%s" stroke-width="2" points="%s"/>`+"\n",
 			svgColorLine, strings.Join(pts, " "))
@@ -91,7 +90,7 @@ func TrendSVG(t *Trend) []byte {
 			color = svgColorNotCompleted
 		}
 		fmt.Fprintf(&b, `<circle class="drill" cx="%.1f" cy="%.1f" r="%d" fill="%s"><title>`,
-			x(i), y(d.DurationSeconds*svgMinutesPerSecond), svgPointRadius, color)
+			x(i), y(d.DurationSeconds/60), svgPointRadius, color)
 		label := fmt.Sprintf("%s %s: %s (%s)", d.CreatedAt.UTC().Format("2006-01-02 15:04"),
 			d.ExecutionID, FormatSeconds(d.DurationSeconds), d.Status)
 		if d.Alert {
