@@ -104,8 +104,15 @@ func TrendSVG(t *Trend) []byte {
 		if i != 0 && i != len(t.Drills)-1 {
 			continue
 		}
-		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="middle" fill="%s">%s</text>`+"\n",
-			x(i), svgHeight-svgBottom+16, svgColorText, d.CreatedAt.UTC().Format("2006-01-02"))
+		anchor := "start"
+		switch {
+		case len(t.Drills) == 1:
+			anchor = "middle"
+		case i > 0:
+			anchor = "end"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%d" text-anchor="%s" fill="%s">%s</text>`+"\n",
+			x(i), svgHeight-svgBottom+16, anchor, svgColorText, d.CreatedAt.UTC().Format("2006-01-02"))
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
