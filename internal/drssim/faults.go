@@ -2,6 +2,7 @@ package drssim
 
 import (
 	"fmt"
+	"math"
 	"slices"
 	"strconv"
 	"strings"
@@ -68,13 +69,13 @@ func ParseFaults(v string) (Faults, error) {
 		switch {
 		case rates[key] != nil:
 			r, err := strconv.ParseFloat(val, 64)
-			if err != nil || r < 0 || r > 1 {
+			if err != nil || !(r >= 0 && r <= 1) { // NaN too
 				return Faults{}, fmt.Errorf("fault %s: rate %q is not a number in [0, 1]", key, val)
 			}
 			*rates[key] = r
 		case key == "slowfactor":
 			r, err := strconv.ParseFloat(val, 64)
-			if err != nil || r < 1 {
+			if err != nil || !(r >= 1) || math.IsInf(r, 1) {
 				return Faults{}, fmt.Errorf("fault slowfactor: %q is not a number >= 1", val)
 			}
 			f.SlowFactor = r
@@ -120,11 +121,11 @@ func parseFailNext(spec string) (FailNext, error) {
 
 func (f Faults) validate() error {
 	for _, r := range []float64{f.Throttle, f.Error, f.LaunchFail, f.Slow, f.Stuck} {
-		if r < 0 || r > 1 {
+		if !(r >= 0 && r <= 1) {
 			return fmt.Errorf("fault rate %v is outside [0, 1]", r)
 		}
 	}
-	if f.SlowFactor != 0 && f.SlowFactor < 1 {
+	if f.SlowFactor != 0 && (!(f.SlowFactor >= 1) || math.IsInf(f.SlowFactor, 1)) {
 		return fmt.Errorf("slow factor %v is below 1", f.SlowFactor)
 	}
 	for _, id := range f.FailServers {
