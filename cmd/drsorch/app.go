@@ -139,6 +139,10 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Logger: log,
 	})
 	a.wireEvidence(cfg.Evidence, clients)
+	var deliveries api.Deliveries
+	if a.notifier != nil {
+		deliveries = a.notifier
+	}
 	a.api = api.New(api.Options{
 		Store:         st,
 		DRS:           api.SourceServersFunc(a.sourceServers),
@@ -147,6 +151,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Executions:    a.executions,
 		Reports:       a.reports,
 		Readiness:     a.readiness,
+		Deliveries:    deliveries,
 	})
 	h := a.api.Handler()
 	a.mux.Handle("/api/", h)

@@ -19,6 +19,7 @@ import (
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/notify"
 	"github.com/drsorch/drsorch/internal/report"
+	"github.com/drsorch/drsorch/internal/store"
 )
 
 // TestReportAndPredictOnDemo drills the demo plan, then reads the
@@ -164,12 +165,13 @@ func TestServeNotifies(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+	var list struct{ Items []store.Delivery }
+	getJSON(t, url+"/api/v1/notifications/deliveries", &list)
+	if len(list.Items) != 2 || !list.Items[0].OK || list.Items[0].Target != "test" {
+		t.Errorf("deliveries %+v", list.Items)
+	}
 	cancel()
 	if err := <-done; err != nil {
 		t.Errorf("serve: %v", err)
-	}
-	ds, err := a.notifier.Deliveries(t.Context(), 0)
-	if err != nil || len(ds) != 2 || !ds[0].OK || ds[0].Target != "test" {
-		t.Errorf("deliveries %+v, error %v", ds, err)
 	}
 }

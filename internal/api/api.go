@@ -53,6 +53,9 @@ type Options struct {
 	// Readiness checks plans and caches the result; nil makes
 	// /api/v1/readiness a 500.
 	Readiness *readiness.Monitor
+	// Deliveries lists notification deliveries; nil lists those the
+	// store keeps, if it keeps any.
+	Deliveries Deliveries
 }
 
 // Server is the REST API. It is safe for concurrent use.
@@ -65,6 +68,7 @@ type Server struct {
 	executions    *execution.Service
 	reports       *report.Service
 	readiness     *readiness.Monitor
+	deliveries    Deliveries
 
 	routes  []Route
 	handler http.Handler
@@ -87,6 +91,7 @@ func New(opts Options) *Server {
 		executions:    opts.Executions,
 		reports:       opts.Reports,
 		readiness:     opts.Readiness,
+		deliveries:    opts.Deliveries,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

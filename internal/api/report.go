@@ -23,6 +23,7 @@ func (s *Server) routesReports(mux *http.ServeMux) {
 	s.handle(mux, "GET", plansPath+"/{id}/trends", s.handleTrends)
 	s.handle(mux, "GET", plansPath+"/{id}/trends.svg", s.handleTrendsSVG)
 	s.handle(mux, "GET", plansPath+"/{id}/prediction", s.handlePrediction)
+	s.handle(mux, "GET", "/api/v1/notifications/deliveries", s.handleDeliveries)
 }
 
 func (s *Server) reportService() (*report.Service, error) {

@@ -199,6 +199,20 @@ func TestReportRoutes(t *testing.T) {
 	if rec := get("/api/v1/readiness?refresh=maybe"); rec.Code != http.StatusBadRequest {
 		t.Errorf("bad refresh: %d", rec.Code)
 	}
+
+	// Without a notifier the store's record is listed.
+	ds := e.store.(store.DeliveryStore)
+	for i, key := range []string{exID + "/2@ops", exID + "/9@ops"} {
+		d := &store.Delivery{Key: key, Target: "ops", Type: "execution.started", Attempts: 1, OK: true,
+			Time: testNow.Add(time.Duration(i) * time.Minute)}
+		if err := ds.RecordDelivery(context.Background(), d); err != nil {
+			t.Fatal(err)
+		}
+	}
+	list := decodeRec[listBody[store.Delivery]](t, get("/api/v1/notifications/deliveries?limit=1"))
+	if len(list.Items) != 1 || list.Items[0].Key != exID+"/9@ops" {
+		t.Errorf("deliveries %+v", list.Items)
+	}
 }
 
 func wellFormed(b []byte) bool {
