@@ -101,6 +101,13 @@ func TestReportAndPredictOnDemo(t *testing.T) {
 	if !rd.Ready {
 		t.Errorf("the demo plan is not ready: %+v", rd.Plans[0].Problems)
 	}
+	out.Reset()
+	if err := runReadiness(ctx, []string{"--plan", "shop", "--server", url}, &out, &errOut); err != nil {
+		t.Errorf("readiness: %v\n%s", err, &out)
+	}
+	if !strings.Contains(out.String(), "plan shop: 8 servers, ready") {
+		t.Errorf("readiness output:\n%s", &out)
+	}
 }
 
 // TestServeNotifies serves an app with a webhook target on an
