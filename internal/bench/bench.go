@@ -166,6 +166,11 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 		}
 		r.API = res
 	}
+	// The cost scenario measures the heap: nothing else may hold any.
+	if keep != nil {
+		keep.store.Close()
+		keep = nil
+	}
 	if want[ScenarioCost] {
 		res, err := b.cost(ctx)
 		if err != nil {
