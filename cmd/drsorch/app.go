@@ -152,6 +152,8 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Reports:       a.reports,
 		Readiness:     a.readiness,
 		Deliveries:    deliveries,
+		Ready: readyChecks(storeFileCheck(cfg.Store),
+			func(context.Context) error { return a.engine.Health() }),
 	})
 	h := a.api.Handler()
 	a.mux.Handle("/api/", h)

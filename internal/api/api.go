@@ -56,6 +56,10 @@ type Options struct {
 	// Deliveries lists notification deliveries; nil lists those the
 	// store keeps, if it keeps any.
 	Deliveries Deliveries
+	// Ready, when set, is checked by /readyz after the store: an error
+	// (DRS unreachable, the store refusing writes) makes it a 503 with
+	// the error as its reason.
+	Ready func(ctx context.Context) error
 }
 
 // Server is the REST API. It is safe for concurrent use.
@@ -69,6 +73,7 @@ type Server struct {
 	reports       *report.Service
 	readiness     *readiness.Monitor
 	deliveries    Deliveries
+	ready         func(ctx context.Context) error
 
 	routes  []Route
 	handler http.Handler
@@ -92,6 +97,7 @@ func New(opts Options) *Server {
 		reports:       opts.Reports,
 		readiness:     opts.Readiness,
 		deliveries:    opts.Deliveries,
+		ready:         opts.Ready,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)

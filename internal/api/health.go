@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/drsorch/drsorch/internal/store"
@@ -21,6 +22,8 @@ func (s *Server) routesHealth(mux *http.ServeMux) {
 
 type healthBody struct {
 	Status string `json:"status"`
+	// Reason says what is wrong when the status is not "ok".
+	Reason string `json:"reason,omitempty"`
 }
 
 // handleHealthz answers as long as the process serves requests.
@@ -40,7 +43,24 @@ func (s *Server) handleReadyz(w http.ResponseWriter, r *http.Request) error {
 	}
 	if err != nil {
 		s.log.WarnContext(ctx, "store not ready", "error", err)
-		return writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "store unavailable"})
+		return writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "store unavailable", Reason: reason(err)})
+	}
+	if s.ready != nil {
+		if err := s.ready(ctx); err != nil {
+			s.log.WarnContext(ctx, "not ready", "error", err)
+			return writeJSON(w, http.StatusServiceUnavailable, healthBody{Status: "degraded", Reason: reason(err)})
+		}
 	}
 	return writeJSON(w, http.StatusOK, healthBody{Status: "ok"})
+}
+
+// reason is an error's message for /readyz, cut to a length a probe's log
+// line can hold.
+func reason(err error) string {
+	const max = 1000
+	msg := err.Error()
+	if len(msg) > max {
+		msg = strings.ToValidUTF8(msg[:max], "") + "…"
+	}
+	return msg
 }

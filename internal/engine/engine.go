@@ -110,6 +110,7 @@ type Engine struct {
 	rr      int                      // round-robin offset between executions
 	stats   jobStats
 	calls   callCounts
+	health  health
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -229,6 +230,12 @@ func (e *Engine) loop(ctx context.Context) {
 func (e *Engine) Reconcile(ctx context.Context) error {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	err := e.reconcile(ctx)
+	e.health.record(e.now(), err)
+	return err
+}
+
+func (e *Engine) reconcile(ctx context.Context) error {
 
 	var errs []error
 	note := func(err error) bool {
