@@ -27,8 +27,9 @@ type CostResult struct {
 	// DRSCPU is the CPU of the same DescribeJobs call made alone, the part
 	// of a round spent in the SDK and the emulator.
 	DRSCPU time.Duration `json:"drsCpuPerRound"`
-	// Heap is the live heap the run added (engine, store and emulator
-	// state for the 1,000 launches), after a collection.
+	// Heap is the live Go heap the run holds (engine, store and emulator
+	// state for the 1,000 launches): after a collection with them, less
+	// after one without.
 	Heap uint64 `json:"heapBytes"`
 	// Polls and Records: DescribeJobs calls and store records written in
 	// the measured rounds.
@@ -48,10 +49,6 @@ func (b *runner) cost(ctx context.Context) (*CostResult, error) {
 	case b.cfg.Quick:
 		rounds = 10
 	}
-	// Twice: finalizers freed by the first collection free more in the
-	// second.
-	liveHeap()
-	before := liveHeap()
 	w, err := newWorld(ctx, launches, b.cfg.Seed, func(o *drssim.Options) {
 		o.Clock = frozen(epoch)
 		o.Quotas.ServersInActiveJobs = launches
@@ -101,8 +98,7 @@ func (b *runner) cost(ctx context.Context) (*CostResult, error) {
 		return nil, fmt.Errorf("cost: %d jobs started, want %d", len(jobs), launches/100)
 	}
 
-	after := liveHeap()
-	res := &CostResult{Launches: launches, Rounds: rounds, Heap: after - min(before, after)}
+	res := &CostResult{Launches: launches, Rounds: rounds}
 	polls0, records0 := w.sim.Stats().Requests["DescribeJobs"], cs.records
 	var m0, m1 runtime.MemStats
 	runtime.ReadMemStats(&m0)
@@ -128,6 +124,14 @@ func (b *runner) cost(ctx context.Context) (*CostResult, error) {
 		}
 	}
 	res.DRSCPU = (cpuTime() - cpu0) / n
+
+	// The heap with the run's state, then without: measured here, at the
+	// end, what earlier scenarios left behind cancels out.
+	with := liveHeap()
+	runtime.KeepAlive(e)
+	runtime.KeepAlive(w)
+	without := liveHeap()
+	res.Heap = with - min(with, without)
 	b.progress("cost: %s CPU a round (%s of it DescribeJobs), %d KB allocated", res.CPU, res.DRSCPU, res.Bytes/1024)
 	return res, nil
 }

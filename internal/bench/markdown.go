@@ -477,7 +477,8 @@ func (p *printer) cost(r *Report) {
 	p.row("allocated", fmt.Sprintf("%d KB in %d allocations", c.Bytes/1024, c.Allocs))
 	p.row("DescribeJobs calls", fmt.Sprintf("%.2f", float64(c.Polls)/float64(c.Rounds)))
 	p.row("store records written", fmt.Sprintf("%.2f", float64(c.Records)/float64(c.Rounds)))
-	p.f("\nLive heap added by the run (engine, store and emulator state): %d KB.\n\n", c.Heap/1024)
+	p.f("\nLive Go heap the run holds (engine, store and emulator state for the\n")
+	p.f("1,000 launches; SQLite's own pages are outside the Go heap): %d KB.\n\n", c.Heap/1024)
 	if len(r.Plans) > 0 {
 		p.f("Store writes per poll over whole executions (records: waves, launches,\n")
 		p.f("batches; a launch is written three times in all: REQUESTED, LAUNCHING, LAUNCHED):\n\n")
