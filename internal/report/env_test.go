@@ -34,6 +34,9 @@ func isolateAWSEnv(t *testing.T) {
 	}
 }
 
+// pollEvery is the engine's round interval in the tests.
+const pollEvery = 20 * time.Second
+
 // env is the real store, engine and execution service on the emulator,
 // all in process. Build it inside a synctest bubble, whose clock they all
 // read.
@@ -61,8 +64,11 @@ func newEnv(t *testing.T, opts drssim.Options) *env {
 		MaxAttempts: 1, HTTPClient: &http.Client{Transport: sim.Transport()}})
 	log := slog.New(slog.DiscardHandler)
 	e := &env{t: t, ctx: ctx, st: st, sim: sim, clients: clients,
+		// Rounds every 20s of the bubble's clock rather than 5s: a drill
+		// takes a quarter of the rounds, and launch times are still
+		// measured to the round.
 		eng: engine.New(engine.Options{Store: st, DRS: engine.FromClients(clients),
-			Owner: "test", Logger: log}),
+			Owner: "test", Logger: log, PollMin: pollEvery, PollMax: 3 * pollEvery}),
 		exec: execution.New(execution.Options{Store: st, DRS: execution.Clients(clients.For), Logger: log}),
 	}
 	e.rep = New(Options{Store: st, DRS: DRSOf(clients.For)})
@@ -127,7 +133,7 @@ func (e *env) run(planID, mode, by string) *plan.Execution {
 		if !plan.Active(v.Status) {
 			return &v.Execution
 		}
-		time.Sleep(5 * time.Second)
+		time.Sleep(pollEvery)
 	}
 	e.t.Fatalf("execution %s did not end", res.ExecutionID)
 	return nil
