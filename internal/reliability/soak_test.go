@@ -96,9 +96,9 @@ func soak(t *testing.T, s soakSetting, seed int64, n int) soakResult {
 	}
 	id := w.start(plan.ModeDrill, waves, sizes)
 	e := engine.New(engine.Options{Store: w.st, DRS: engine.FromClients(w.clients), Owner: "soak",
-		PollMin: 30 * time.Second, PollMax: 2 * time.Minute, StuckTimeout: 4 * time.Hour,
+		PollMin: time.Minute, PollMax: 3 * time.Minute, StuckTimeout: 3 * time.Hour,
 		Quotas: engine.Quotas{ServersPerJob: 10}})
-	rounds, ok := w.rounds(e, 30*time.Second, 5000, w.ended(id))
+	rounds, ok := w.rounds(e, time.Minute, 5000, w.ended(id))
 	if !ok {
 		t.Fatalf("execution not ended after %d rounds: %s, launches %v", rounds, w.execution(id).Status, counts(w.launches(id)))
 	}
@@ -153,7 +153,7 @@ func soak(t *testing.T, s soakSetting, seed int64, n int) soakResult {
 	// A server whose job is still stuck stays in that DRS job: DRS refuses
 	// it (ConflictException) until the job ends.
 	w.control(id, func(ex *plan.Execution) { ex.Requests.Retry = true })
-	_, ok = w.rounds(e, 30*time.Second, 3000, func() bool {
+	_, ok = w.rounds(e, time.Minute, 3000, func() bool {
 		for _, l := range w.launches(id) {
 			if fate[l.SourceServerID].status == drs.LaunchFailed && l.Status != plan.LaunchLaunched {
 				return false
@@ -166,7 +166,7 @@ func soak(t *testing.T, s soakSetting, seed int64, n int) soakResult {
 	}
 	// The retried servers still held by their stuck jobs fail, as busy,
 	// after their wave's launch timeout; the execution ends.
-	if _, ok := w.rounds(e, 30*time.Second, 3000, w.ended(id)); !ok {
+	if _, ok := w.rounds(e, time.Minute, 3000, w.ended(id)); !ok {
 		t.Fatalf("execution not ended after the retry: %s, launches %v", w.execution(id).Status, counts(w.launches(id)))
 	}
 	instances := map[string]string{} // instance ID → source server, of this execution
@@ -195,7 +195,7 @@ func soak(t *testing.T, s soakSetting, seed int64, n int) soakResult {
 	cleanupFaults.Stuck, cleanupFaults.LaunchFail = 0, 0
 	must(t, w.sim.SetFaults(cleanupFaults))
 	w.control(id, func(ex *plan.Execution) { ex.Requests.Cleanup = true })
-	if _, ok := w.rounds(e, 30*time.Second, 3000, w.ended(id)); !ok {
+	if _, ok := w.rounds(e, time.Minute, 3000, w.ended(id)); !ok {
 		t.Fatalf("cleanup not ended: %s", w.execution(id).Cleanup)
 	}
 	must(t, w.sim.SetFaults(drssim.Faults{}))
