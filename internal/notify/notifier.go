@@ -298,6 +298,9 @@ func signature(r *readiness.Result) string {
 }
 
 // send delivers a notification to every target that wants it.
+//
+// TODO: send to targets concurrently; a target that is down holds the
+// others up by its retries (2s, 4s and 8s by default).
 func (n *Notifier) send(ctx context.Context, no *Notification) {
 	for _, t := range n.opts.Targets {
 		if !t.Wants(no.Type) {

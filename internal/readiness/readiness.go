@@ -180,7 +180,7 @@ func (m *Monitor) Get(ctx context.Context, planID string, refresh bool) (*Result
 			return r, nil
 		}
 	}
-	return m.Check(ctx, planID)
+	return m.check(ctx, planID, !refresh)
 }
 
 // fresh returns the cached result (narrowed to planID) if it is fresh
@@ -205,8 +205,19 @@ func (m *Monitor) fresh(planID string) *Result {
 // becomes the cached result. An unknown planID is an error matching
 // store.ErrNotFound.
 func (m *Monitor) Check(ctx context.Context, planID string) (*Result, error) {
+	return m.check(ctx, planID, false)
+}
+
+// check runs a check; with cached, a result made fresh by the check that
+// ran while this one waited its turn is served instead.
+func (m *Monitor) check(ctx context.Context, planID string, cached bool) (*Result, error) {
 	m.checking.Lock()
 	defer m.checking.Unlock()
+	if cached {
+		if r := m.fresh(planID); r != nil {
+			return r, nil
+		}
+	}
 	c := &check{Monitor: m, now: m.opts.Clock().UTC(),
 		inventories: map[regionKey][]drs.SourceServer{}, regionErr: map[regionKey]error{}}
 	r, err := c.run(ctx, planID)
