@@ -1,7 +1,6 @@
 package reliability
 
 import (
-	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -157,7 +156,7 @@ func (cl *cluster) killDuring(rng *rand.Rand, id string, base, span int64, kills
 // campaignRun is one row of the crash table.
 type campaignRun struct {
 	run, drillKills, cleanupKills, servers, launchedOnce, terminatedOnce, leftOver int
-	outcome                                                                       string
+	outcome                                                                        string
 }
 
 // TestCrashCampaign kills the built binary with SIGKILL at random moments
@@ -221,7 +220,9 @@ func campaign(t *testing.T, rng *rand.Rand, run, servers, kills int) campaignRun
 	if _, err := cl.c.ControlExecution(ctx, id, "cleanup"); err != nil {
 		t.Fatal(err)
 	}
-	cleaned := func(e *plan.Execution) bool { return e.Cleanup == plan.CleanupCompleted || e.Cleanup == plan.CleanupFailed }
+	cleaned := func(e *plan.Execution) bool {
+		return e.Cleanup == plan.CleanupCompleted || e.Cleanup == plan.CleanupFailed
+	}
 	row.cleanupKills = cl.killDuring(rng, id, base, int64(servers+4), kills, cleaned)
 	cl.waitFor(id, 60*time.Second, "cleanup ended", cleaned)
 
@@ -274,6 +275,5 @@ func campaign(t *testing.T, rng *rand.Rand, run, servers, kills int) campaignRun
 	if t.Failed() {
 		t.Logf("serve log:\n%s", readFile(cl.serveLog))
 	}
-	_ = context.Background
 	return row
 }
