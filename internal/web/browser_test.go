@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
@@ -30,9 +31,9 @@ var updateScreenshot = flag.Bool("update-screenshot", false,
 const chromiumPath = "/usr/bin/chromium"
 
 // browserScale is the emulator's time scale in the browser test: a launch
-// job of about five emulated minutes takes a second, long enough to watch
+// job of about five emulated minutes takes half a second, long enough to watch
 // a wave come up live, short enough for a quick test.
-const browserScale = 300
+const browserScale = 600
 
 // startApp serves the whole application, API and UI, on a loopback port
 // with the engine running against the in-process emulator.
@@ -120,6 +121,10 @@ func newBrowser(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.Flag("disable-dev-shm-usage", true),
+		// Both tabs of the test stay live while the other is in front.
+		chromedp.Flag("disable-background-timer-throttling", true),
+		chromedp.Flag("disable-backgrounding-occluded-windows", true),
+		chromedp.Flag("disable-renderer-backgrounding", true),
 		chromedp.UserDataDir(t.TempDir()),
 		chromedp.WindowSize(1280, 900),
 		// A zone other than UTC, to see times converted for the viewer.
@@ -167,11 +172,19 @@ func (b *browser) do(what string, steps ...chromedp.Action[chromedp.Void]) {
 	ctx, cancel := context.WithTimeout(b.ctx, 15*time.Second)
 	defer cancel()
 	if err := chromedp.Do(ctx, steps...); err != nil {
-		b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
-		loc, _ := chromedp.Run(b.ctx, chromedp.Location())
-		body, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
-		b.t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, body)
+		b.fail(what, err)
 	}
+}
+
+// fail ends the test with what the page shows, and its screenshot.
+func (b *browser) fail(what string, err error) {
+	b.t.Helper()
+	b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
+	ctx, cancel := context.WithTimeout(b.ctx, 5*time.Second)
+	defer cancel()
+	loc, _ := chromedp.Run(ctx, chromedp.Location())
+	body, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
+	b.t.Fatalf("%s: %v\nat %s:\n%s", what, err, loc, body)
 }
 
 // eval returns the value of a JavaScript expression on the page.
@@ -203,9 +216,7 @@ func (b *browser) wait(what, expr string, timeout time.Duration) {
 		last = err
 		time.Sleep(50 * time.Millisecond)
 	}
-	b.shot("failed-" + strings.ReplaceAll(what, " ", "-"))
-	body, _ := chromedp.Run(b.ctx, chromedp.Evaluate[string]("document.body ? document.body.innerText : ''"))
-	b.t.Fatalf("%s: not true after %v (last error %v): %s\n%s", what, timeout, last, expr, body)
+	b.fail(what, fmt.Errorf("not true after %v (last error %v): %s", timeout, last, expr))
 }
 
 // shot saves a screenshot of the whole page as name.png.
@@ -245,6 +256,39 @@ func (b *browser) submit(what string, button string, then chromedp.Action[chrome
 // chromedp.ID's CSS.
 func id(v string) chromedp.CSS { return chromedp.CSS(fmt.Sprintf("[id=%q]", v)) }
 
+// press clicks the button with the id in one step of the page's own, so
+// that a live update cannot replace the button between finding it and
+// clicking it.
+func press(id string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`document.getElementById(%q).click()`, id))
+}
+
+// checkGroup checks, in wave i of the plan editor, only the group named
+// name.
+func checkGroup(i int, name string) chromedp.Action[chromedp.Void] {
+	return chromedp.Evaluate[chromedp.Void](fmt.Sprintf(`[...document.querySelectorAll('input[name="w%d.groups"]')]
+		.forEach(c => { c.checked = c.parentElement.textContent.includes(%q) })`, i, name))
+}
+
+// launchedIn is a condition: n servers of wave show an EC2 instance.
+func launchedIn(wave string, n int) string {
+	return fmt.Sprintf(`document.querySelectorAll('section[data-wave=%q] a.ec2').length === %d`, wave, n)
+}
+
+// waiting is a condition: wave waits for its approval.
+func waiting(wave string) string {
+	return fmt.Sprintf(`document.querySelector('#timeline li[data-wave=%q]').dataset.status === "AWAITING_APPROVAL"`, wave)
+}
+
+// sameLoad fails the test when the page was loaded again since marker
+// was set in it: it was to update live.
+func (b *browser) sameLoad(marker string) {
+	b.t.Helper()
+	if got := eval[string](b, "window.__marker"); got != marker {
+		b.t.Fatalf("the page reloaded instead of updating live (marker %q, want %q)", got, marker)
+	}
+}
+
 // fill sets the value of inputs by id.
 func fill(fields ...string) chromedp.Action[chromedp.Void] {
 	var steps []chromedp.Action[chromedp.Void]
@@ -269,8 +313,9 @@ func TestBrowser(t *testing.T) {
 	b.open("/")
 	b.shot("overview-empty")
 
-	// Two groups through the form, the first previewed before saving.
-	for _, tier := range []string{"db", "app"} {
+	// Three groups through the form, the first previewed before saving.
+	tiers := []string{"db", "app", "web"}
+	for _, tier := range tiers {
 		b.open("/groups/new")
 		b.do("fill group "+tier, fill("name", "shop-"+tier, "tagKey0", "app", "tagValue0", "shop",
 			"tagKey1", "tier", "tagValue1", tier))
@@ -288,22 +333,24 @@ func TestBrowser(t *testing.T) {
 	b.open("/servers?tag=app%3Dshop")
 	b.shot("servers")
 
-	// A plan of two waves; saving it with a wave of no group shows the
-	// error at that wave's groups.
+	// A plan of three waves, the last two gated; saving it with a wave of
+	// no group shows the error at that wave's groups.
 	b.open("/plans/new")
 	b.do("name the plan", fill("name", "shop", "rtoMinutes", "30", "w0.name", "database"))
-	b.do("check the db group", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('input[name="w0.groups"]')]
-		.forEach(c => { c.checked = c.parentElement.textContent.includes("shop-db") })`))
-	b.submit("add a wave", "#add-wave", chromedp.WaitVisible(id("w1.name")))
-	b.do("name the wave", fill("w1.name", "application"), chromedp.Click(id("w1.pause")))
+	b.do("check the db group", checkGroup(0, "shop-db"))
+	for i, name := range []string{"application", "web"} {
+		w := fmt.Sprintf("w%d.", i+1)
+		b.submit("add a wave", "#add-wave", chromedp.WaitVisible(id(w+"name")))
+		b.do("name the wave", fill(w+"name", name), chromedp.Click(id(w+"pause")))
+	}
+	b.do("check the web group", checkGroup(2, "shop-web"))
 	b.submit("save without groups", "#save-plan", chromedp.WaitVisible(chromedp.ID("f-summary")))
 	msg := eval[string](b, `(document.querySelector("#f-waves-1-protectionGroupIds .field-error") || {}).textContent || ""`)
 	if !strings.Contains(msg, `wave "application" has no protection group`) {
 		t.Fatalf("error at waves[1].protectionGroupIds: %q", msg)
 	}
 	b.shot("plan-validation")
-	b.do("check the app group", chromedp.Evaluate[chromedp.Void](`[...document.querySelectorAll('input[name="w1.groups"]')]
-		.forEach(c => { c.checked = c.parentElement.textContent.includes("shop-app") })`))
+	b.do("check the app group", checkGroup(1, "shop-app"))
 	b.submit("save the plan", "#save-plan", chromedp.WaitVisible(chromedp.ID("start-drill")))
 	b.shot("plan")
 	planURL := eval[string](b, "location.pathname")
@@ -319,26 +366,35 @@ func TestBrowser(t *testing.T) {
 		t.Fatalf("the drill went to %s", execURL)
 	}
 	b.do("mark the page", chromedp.Evaluate[chromedp.Void](`window.__marker = "loaded once"`))
-	b.wait("first wave live", `document.querySelectorAll('section[data-wave="database"] a.ec2').length === 2 &&
-		document.querySelector('#timeline li[data-wave="application"]').dataset.status === "AWAITING_APPROVAL"`,
-		20*time.Second)
-	if got := eval[string](b, "window.__marker"); got != "loaded once" {
-		t.Fatalf("the page reloaded instead of updating live (marker %q)", got)
-	}
+	b.wait("first wave live", launchedIn("database", 2)+" && "+waiting("application"), 20*time.Second)
+	b.sameLoad("loaded once")
 	b.shot("execution-awaiting-approval")
 
-	// Approve, confirming in place.
-	b.do("approve", chromedp.Click(chromedp.ID("control-approve-application")),
-		chromedp.WaitVisible(chromedp.ID("confirm-yes")))
+	// Approve the second wave, confirming in place.
+	b.do("approve", press("control-approve-application"), chromedp.WaitVisible(chromedp.ID("confirm-yes")))
 	b.shot("execution-confirm")
 	b.submit("confirm approval", "#confirm-yes", chromedp.WaitVisible(chromedp.ID("page-notice")))
 	b.do("mark the page again", chromedp.Evaluate[chromedp.Void](`window.__marker = "approved"`))
-	b.wait("every server launched", `document.querySelectorAll("tr[data-server]").length === 5 &&
-		document.querySelectorAll("tr[data-server] a.ec2").length === 5 &&
-		document.querySelector("#live").dataset.final === "true"`, 30*time.Second)
-	if got := eval[string](b, "window.__marker"); got != "approved" {
-		t.Fatalf("the page reloaded instead of updating live (marker %q)", got)
+	b.wait("second wave live", launchedIn("application", 3)+" && "+waiting("web"), 20*time.Second)
+
+	// Another operator approves the last wave from a browser without
+	// JavaScript. This page, loaded while that gate held, must show the
+	// wave's servers come up without reloading.
+	if n := eval[int](b, `document.querySelectorAll('section[data-wave="web"] a.ec2').length`); n != 0 {
+		t.Fatalf("%d instances of the gated wave before its approval", n)
 	}
+	resp, err := http.PostForm(base+execURL+"/waves/web/approve", url.Values{"confirm": {"yes"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != execURL {
+		t.Fatalf("approval without JavaScript: status %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	b.wait("every server launched", `document.querySelectorAll("tr[data-server]").length === 8 &&
+		document.querySelectorAll("tr[data-server] a.ec2").length === 8 &&
+		document.querySelector("#live").dataset.final === "true"`, 30*time.Second)
+	b.sameLoad("approved")
 	href := eval[string](b, `document.querySelector("tr[data-server] a.ec2").href`)
 	if !strings.HasPrefix(href, "https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#InstanceDetails:instanceId=i-") {
 		t.Errorf("EC2 link %s", href)
@@ -361,7 +417,7 @@ func TestBrowser(t *testing.T) {
 	}
 
 	// Clean up, confirming in place, and watch the cleanup finish.
-	b.do("clean up", chromedp.Click(chromedp.ID("control-cleanup")), chromedp.WaitVisible(chromedp.ID("confirm-yes")))
+	b.do("clean up", press("control-cleanup"), chromedp.WaitVisible(chromedp.ID("confirm-yes")))
 	b.submit("confirm cleanup", "#confirm-yes", chromedp.WaitVisible(chromedp.ID("page-notice")))
 	b.wait("cleanup done", `document.querySelector("#live").dataset.final === "true" &&
 		document.querySelector("#live").textContent.includes("cleanup COMPLETED")`, 30*time.Second)
