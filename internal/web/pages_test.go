@@ -1,6 +1,8 @@
 package web
 
 import (
+	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -10,6 +12,8 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
 )
@@ -290,6 +294,40 @@ func TestFieldID(t *testing.T) {
 	} {
 		if got := fieldID(in); got != want {
 			t.Errorf("fieldID(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
+
+// TestDRSUnavailable shows pages whose DRS calls fail: each says why in
+// words, and the pages that can do without DRS still answer.
+func TestDRSUnavailable(t *testing.T) {
+	e := newEnv(t)
+	broken := api.SourceServersFunc(func(ctx context.Context, account, region string) ([]drs.SourceServer, error) {
+		return nil, fmt.Errorf("describe source servers: %w", drs.ErrThrottled)
+	})
+	w, err := New(Options{Store: e.store, Executions: e.exec, Definitions: e.api, Servers: broken,
+		DefaultRegion: "us-east-1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.web = w
+	tests := []struct {
+		path   string
+		status int
+		id     string
+	}{
+		{"/", 200, ""},
+		{"/servers", 502, "page-error"},
+		{"/groups/new", 200, ""},
+		{"/plans", 200, ""},
+	}
+	for _, tt := range tests {
+		rec, doc := e.get(tt.path)
+		if rec.Code != tt.status {
+			t.Errorf("%s: status %d, want %d", tt.path, rec.Code, tt.status)
+		}
+		if !strings.Contains(doc.text(), "drs: throttled") && tt.path != "/plans" {
+			t.Errorf("%s does not say why DRS failed:\n%s", tt.path, doc.text())
 		}
 	}
 }

@@ -105,8 +105,13 @@
           var t = document.createElement("template");
           t.innerHTML = html.trim();
           var next = t.content.firstElementChild;
+          // Keep the keyboard where it was: on the same control, if it
+          // is still there.
+          var focused = document.activeElement && cur.contains(document.activeElement) ?
+            document.activeElement.id : "";
           cur.replaceWith(next);
           localTimes(next);
+          if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
           if (!done) {
             state("live");
           } else if (next.getAttribute("data-final") === "true") {
