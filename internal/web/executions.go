@@ -157,7 +157,7 @@ func (s *Server) executionControl(w http.ResponseWriter, r *http.Request) error 
 	}
 	q, ok := controlQuestions[action]
 	if !ok {
-		return &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("there is no control %q", action)}
+		return pageError(http.StatusNotFound, "there is no control %q", action)
 	}
 	if r.PostForm.Get("confirm") != "yes" {
 		d, err := s.executionData(r)
@@ -240,10 +240,10 @@ func (s *Server) history(w http.ResponseWriter, r *http.Request) error {
 	q := r.URL.Query()
 	f := historyFilter{Plan: q.Get("plan"), Mode: q.Get("mode"), Outcome: q.Get("outcome")}
 	if f.Outcome != "" && !slices.Contains(executionStatuses, f.Outcome) {
-		return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("outcome %q is not one of %v", f.Outcome, executionStatuses)}
+		return pageError(http.StatusBadRequest, "outcome %q is not one of %v", f.Outcome, executionStatuses)
 	}
 	if f.Mode != "" && f.Mode != plan.ModeDrill && f.Mode != plan.ModeRecovery {
-		return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("mode %q is neither drill nor recovery", f.Mode)}
+		return pageError(http.StatusBadRequest, "mode %q is neither drill nor recovery", f.Mode)
 	}
 	plans, err := s.allPlans(ctx)
 	if err != nil {

@@ -91,7 +91,7 @@ func (s *Server) groupNew(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) groupEdit(w http.ResponseWriter, r *http.Request) error {
 	g, err := s.store.GetGroup(r.Context(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		return &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("there is no protection group %q", r.PathValue("id"))}
+		return pageError(http.StatusNotFound, "there is no protection group %q", r.PathValue("id"))
 	}
 	if err != nil {
 		return err

@@ -59,7 +59,7 @@ type planPage struct {
 func (s *Server) loadPlan(r *http.Request) (*plan.RecoveryPlan, error) {
 	p, err := s.store.GetPlan(r.Context(), r.PathValue("id"))
 	if errors.Is(err, store.ErrNotFound) {
-		return nil, &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("there is no recovery plan %q", r.PathValue("id"))}
+		return nil, pageError(http.StatusNotFound, "there is no recovery plan %q", r.PathValue("id"))
 	}
 	return p, err
 }
@@ -127,7 +127,7 @@ func (s *Server) planStart(w http.ResponseWriter, r *http.Request) error {
 			return s.showPlan(w, r, http.StatusBadRequest, d)
 		}
 	default:
-		return &httpError{status: http.StatusBadRequest, msg: fmt.Sprintf("mode %q is neither drill nor recovery", d.Mode)}
+		return pageError(http.StatusBadRequest, "mode %q is neither drill nor recovery", d.Mode)
 	}
 	res, err := s.executions.Start(r.Context(), p.ID, d.Mode, pit, caller(r))
 	if err != nil {

@@ -59,7 +59,7 @@ func (s *Server) serverList(w http.ResponseWriter, r *http.Request) error {
 			}
 		}
 		if only == nil {
-			return &httpError{status: http.StatusNotFound, msg: fmt.Sprintf("there is no protection group %q", f.Group)}
+			return pageError(http.StatusNotFound, "there is no protection group %q", f.Group)
 		}
 		account, region = only.AccountID, only.Region
 	}

@@ -128,7 +128,7 @@ func (s *Server) post(mux *http.ServeMux, path string, h handlerFunc) {
 	mux.Handle("POST "+path, s.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 		if err := r.ParseForm(); err != nil {
-			return &httpError{status: http.StatusBadRequest, msg: "the form could not be read: " + err.Error()}
+			return pageError(http.StatusBadRequest, "the form could not be read: %v", err)
 		}
 		// TODO: check the CSRF token the _csrf partial will carry, once the
 		// UI has sessions.
@@ -146,6 +146,11 @@ type httpError struct {
 }
 
 func (e *httpError) Error() string { return e.msg }
+
+// pageError returns an httpError with a formatted message.
+func pageError(status int, format string, args ...any) error {
+	return &httpError{status: status, msg: fmt.Sprintf(format, args...)}
+}
 
 // adapt turns a handlerFunc into an http.Handler: a returned error becomes
 // an error page saying why, and an unexpected one is logged with its
