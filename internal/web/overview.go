@@ -160,7 +160,10 @@ func (s *Server) regionKeys(ctx context.Context) ([]regionKey, error) {
 	if err != nil {
 		return nil, err
 	}
-	keys := []regionKey{{"", s.defaultRegion}}
+	var keys []regionKey
+	if s.defaultRegion != "" {
+		keys = append(keys, regionKey{"", s.defaultRegion})
+	}
 	for _, g := range groups {
 		k := regionKey{g.AccountID, g.Region}
 		if !slices.Contains(keys, k) {
