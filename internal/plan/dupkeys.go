@@ -3,10 +3,9 @@ package plan
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"io"
 	"strconv"
+	"strings"
 )
 
 // DuplicateKeyError reports a JSON object that names one key twice.
@@ -25,43 +24,54 @@ func (e *DuplicateKeyError) Error() string {
 // the JSON value data that has the same key twice (exact match), and nil
 // when there is none or data is not JSON (decoding reports that).
 func CheckDuplicateKeys(data []byte) error {
+	// A frame is an open object or array. Paths are built only for the
+	// error: built for every value, they would cost the square of the
+	// depth of a deeply nested document.
 	type frame struct {
 		object bool
 		keys   map[string]bool
-		path   string
-		key    string // object: the last key read, awaiting its value
-		index  int    // array: the next element's index
+		key    string // object: the last key read
+		index  int    // array: the index of the next element
 		isKey  bool   // object: the next token is a key
 	}
 	dec := json.NewDecoder(bytes.NewReader(data))
 	dec.UseNumber()
 	var stack []*frame
-	// child returns the path of the value about to be read.
-	child := func() string {
-		if len(stack) == 0 {
-			return ""
+	path := func(last string) string {
+		var b strings.Builder
+		for i, f := range stack {
+			switch {
+			case i == len(stack)-1:
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(last)
+			case f.object:
+				if b.Len() > 0 {
+					b.WriteByte('.')
+				}
+				b.WriteString(f.key)
+			default:
+				fmt.Fprintf(&b, "[%d]", f.index)
+			}
 		}
-		f := stack[len(stack)-1]
-		if f.object {
-			return joinPath(f.path, f.key)
-		}
-		p := fmt.Sprintf("%s[%d]", f.path, f.index)
-		f.index++
-		return p
+		return b.String()
 	}
-	// valueRead marks the top object as expecting a key again.
+	// valueRead marks the end of a value inside the top frame.
 	valueRead := func() {
-		if len(stack) > 0 && stack[len(stack)-1].object {
-			stack[len(stack)-1].isKey = true
+		if len(stack) == 0 {
+			return
+		}
+		if f := stack[len(stack)-1]; f.object {
+			f.isKey = true
+		} else {
+			f.index++
 		}
 	}
 	for {
 		tok, err := dec.Token()
-		if errors.Is(err, io.EOF) {
-			return nil
-		}
 		if err != nil {
-			return nil
+			return nil // io.EOF, or not JSON: decoding reports that
 		}
 		if len(stack) > 0 {
 			if f := stack[len(stack)-1]; f.object && f.isKey {
@@ -72,7 +82,7 @@ func CheckDuplicateKeys(data []byte) error {
 				}
 				k, _ := tok.(string)
 				if f.keys[k] {
-					return &DuplicateKeyError{Path: joinPath(f.path, k)}
+					return &DuplicateKeyError{Path: path(k)}
 				}
 				f.keys[k] = true
 				f.key, f.isKey = k, false
@@ -81,24 +91,14 @@ func CheckDuplicateKeys(data []byte) error {
 		}
 		switch tok {
 		case json.Delim('{'):
-			stack = append(stack, &frame{object: true, keys: map[string]bool{}, path: child(), isKey: true})
+			stack = append(stack, &frame{object: true, keys: map[string]bool{}, isKey: true})
 		case json.Delim('['):
-			stack = append(stack, &frame{path: child()})
+			stack = append(stack, &frame{})
 		case json.Delim(']'):
 			stack = stack[:len(stack)-1]
 			valueRead()
 		default:
-			if len(stack) > 0 && !stack[len(stack)-1].object {
-				stack[len(stack)-1].index++
-			}
 			valueRead()
 		}
 	}
-}
-
-func joinPath(path, key string) string {
-	if path == "" {
-		return key
-	}
-	return path + "." + key
 }

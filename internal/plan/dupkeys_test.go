@@ -95,3 +95,13 @@ func TestLaunchTimeoutRoundTrip(t *testing.T) {
 		t.Errorf("exported YAML lost launchTimeoutMinutes:\n%s", out)
 	}
 }
+
+// TestCheckDuplicateKeysDeep is linear in the depth of a document.
+func TestCheckDuplicateKeysDeep(t *testing.T) {
+	deep := strings.Repeat(`{"a":[`, 10000) + `{"k":1,"k":2}` + strings.Repeat(`]}`, 10000)
+	err := CheckDuplicateKeys([]byte(deep))
+	var de *DuplicateKeyError
+	if !errors.As(err, &de) || !strings.HasSuffix(de.Path, "a[0].k") || len(de.Path) != 10000*len("a[0].")+1 {
+		t.Errorf("CheckDuplicateKeys of a deep document = %v", err)
+	}
+}

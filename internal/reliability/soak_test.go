@@ -195,10 +195,30 @@ func soak(t *testing.T, s soakSetting, seed int64, n int) soakResult {
 	cleanupFaults.Stuck, cleanupFaults.LaunchFail = 0, 0
 	must(t, w.sim.SetFaults(cleanupFaults))
 	w.control(id, func(ex *plan.Execution) { ex.Requests.Cleanup = true })
-	if _, ok := w.rounds(e, time.Minute, 3000, w.ended(id)); !ok {
+	before := w.sim.Stats().Requests
+	cleanupRounds, ok := w.rounds(e, time.Minute, 3000, w.ended(id))
+	if !ok {
 		t.Fatalf("cleanup not ended: %s", w.execution(id).Cleanup)
 	}
 	must(t, w.sim.SetFaults(drssim.Faults{}))
+	after := w.sim.Stats().Requests
+	all, err := w.st.ListBatches(w.ctx, id)
+	must(t, err)
+	terminates := 0
+	for _, b := range all {
+		if b.Kind == plan.BatchTerminate {
+			terminates++
+		}
+	}
+	if got := after["TerminateRecoveryInstances"] - before["TerminateRecoveryInstances"]; got > maxStartPerBatch*terminates {
+		t.Errorf("%d TerminateRecoveryInstances requests for %d batches: more than %d per batch", got, terminates, maxStartPerBatch)
+	}
+	if got := after["DescribeJobs"] - before["DescribeJobs"]; got > maxDescribePerRound*cleanupRounds {
+		t.Errorf("%d DescribeJobs requests in %d cleanup rounds: more than %d per round", got, cleanupRounds, maxDescribePerRound)
+	}
+	if got := after["DescribeJobLogItems"]; got > maxDescribePerRound*rounds {
+		t.Errorf("%d DescribeJobLogItems requests: more than %d per drill round", got, maxDescribePerRound)
+	}
 	if got := w.execution(id).Cleanup; got != plan.CleanupCompleted {
 		t.Errorf("cleanup %s, want COMPLETED", got)
 	}
