@@ -220,14 +220,21 @@ func TestOverview(t *testing.T) {
 	}
 }
 
+// created counts the executions finishedExecution stored.
+var created int
+
 // finishedExecution stores a finished execution of a plan of its own that
 // ran for d, and returns its ID.
 func finishedExecution(t *testing.T, e *env, name, mode, status string, d time.Duration, rto int) string {
 	t.Helper()
 	start := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	end := start.Add(d)
+	// Each is created a minute after the one before, so that lists, newest
+	// first, have one order.
+	created++
 	ex := &plan.Execution{ID: plan.NewID(plan.PrefixExecution), PlanID: plan.NewID(plan.PrefixPlan),
 		PlanName: name, Mode: mode, Status: status, StartTime: &start, EndTime: &end,
+		CreatedAt: start.Add(time.Duration(created) * time.Minute),
 		Plan: plan.RecoveryPlan{Name: name, RTOMinutes: rto, Waves: []plan.Wave{{Name: "w"}}}}
 	waves := []plan.WaveRun{{Index: 0, Name: "w", Status: plan.WaveCompleted}}
 	if err := e.store.CreateExecution(t.Context(), ex, waves, nil, nil); err != nil {
