@@ -235,7 +235,7 @@ func finishedExecution(t *testing.T, e *env, name, mode, status string, d time.D
 	ex := &plan.Execution{ID: plan.NewID(plan.PrefixExecution), PlanID: plan.NewID(plan.PrefixPlan),
 		PlanName: name, Mode: mode, Status: status, StartTime: &start, EndTime: &end,
 		CreatedAt: start.Add(time.Duration(created) * time.Minute),
-		Plan: plan.RecoveryPlan{Name: name, RTOMinutes: rto, Waves: []plan.Wave{{Name: "w"}}}}
+		Plan:      plan.RecoveryPlan{Name: name, RTOMinutes: rto, Waves: []plan.Wave{{Name: "w"}}}}
 	waves := []plan.WaveRun{{Index: 0, Name: "w", Status: plan.WaveCompleted}}
 	if err := e.store.CreateExecution(t.Context(), ex, waves, nil, nil); err != nil {
 		t.Fatal(err)
