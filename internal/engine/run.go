@@ -13,7 +13,14 @@ import (
 // regionKey is where DRS quotas apply: one account in one region.
 type regionKey struct{ account, region string }
 
-func (k regionKey) String() string { return k.account + "/" + k.region }
+// String names the account and region for messages: "us-east-1" for the
+// home account, "123456789012/us-east-1" for another.
+func (k regionKey) String() string {
+	if k.account == "" {
+		return k.region
+	}
+	return k.account + "/" + k.region
+}
 
 // run is the engine's copy of one claimed execution, with indexes. It is
 // always what the store holds plus nothing: every change is committed
