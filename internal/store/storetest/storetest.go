@@ -17,6 +17,8 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Groups", func(t *testing.T) { testNamed(t, newStore, groupOps) })
 	t.Run("Plans", func(t *testing.T) { testNamed(t, newStore, planOps) })
 	t.Run("Executions", func(t *testing.T) { testExecutions(t, newStore) })
+	t.Run("Auth", func(t *testing.T) { testAuth(t, newStore) })
+	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
 }
 
 // equate lets a backend return nil for an empty slice or map and times in
