@@ -36,6 +36,28 @@ type Config struct {
 	// Logger receives the client's debug events (each retry, with its
 	// delay). Nil: discard.
 	Logger *slog.Logger
+	// Credentials, when set, replace the SDK's credential chain; Clients
+	// sets them to an assumed role's for an account other than the
+	// caller's.
+	Credentials aws.CredentialsProvider
+
+	// The fields below are read by Clients only.
+
+	// TargetRoleName is the role assumed in an account other than the
+	// caller's: arn:PARTITION:iam::ACCOUNT:role/NAME. Empty: every
+	// account uses the SDK's credential chain, as if it were the
+	// caller's own (for emulators standing for several accounts).
+	TargetRoleName string
+	// HomeAccount is the caller's own account, whose clients use the
+	// SDK's credential chain. Empty: STS GetCallerIdentity says, once,
+	// when a group first names an account.
+	HomeAccount string
+	// STS assumes the target roles. Nil: an STS client of the SDK's
+	// default configuration in the base Region.
+	STS STS
+	// AccountEndpoints overrides Endpoint per account ID, so that
+	// several emulators can stand for several accounts.
+	AccountEndpoints map[string]string
 }
 
 // api lists the SDK operations the Client calls, with the SDK's own
@@ -93,6 +115,9 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	var opts []func(*config.LoadOptions) error
 	if cfg.Region != "" {
 		opts = append(opts, config.WithRegion(cfg.Region))
+	}
+	if cfg.Credentials != nil {
+		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
 	}
 	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
