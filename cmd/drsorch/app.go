@@ -44,6 +44,8 @@ type appConfig struct {
 	Engine engineConfig
 	// Evidence configures reports, readiness checks and notifications.
 	Evidence evidenceConfig
+	// Accounts says how DRS is reached in other accounts.
+	Accounts accountsConfig
 }
 
 // engineConfig is the part of appConfig that tunes the engine.
@@ -111,6 +113,10 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Endpoint:   cfg.DRSEndpoint,
 		HTTPClient: cfg.DRSHTTPClient,
 		Logger:     log,
+
+		TargetRoleName:   cfg.Accounts.TargetRoleName,
+		HomeAccount:      cfg.Accounts.HomeAccount,
+		AccountEndpoints: cfg.Accounts.Endpoints,
 	})
 	a := &app{
 		log:           log,

@@ -32,6 +32,9 @@ type demoConfig struct {
 	Seed      int64
 	Poll      time.Duration
 	Logger    logConfig
+	// Accounts may point other accounts at other emulators
+	// (drsorch sim --account ...).
+	Accounts accountsConfig
 }
 
 // logConfig names a log format and level.
@@ -54,6 +57,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.DurationVar(&cfg.Poll, "poll-interval", time.Second, "shortest wait between two engine rounds")
 	fs.StringVar(&cfg.Logger.Format, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.Logger.Level, "log-level", "warn", "log level: debug, info, warn or error")
+	addAccountFlags(fs, &cfg.Accounts, "")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -111,8 +115,9 @@ func newDemo(ctx context.Context, cfg demoConfig, stderr io.Writer) (*demo, erro
 		Region: demoRegion,
 		// Requests never leave the process; the host only has to parse.
 		DRSEndpoint:   "http://drssim.local",
-		DRSHTTPClient: &http.Client{Transport: sim.Transport()},
+		DRSHTTPClient: &http.Client{Transport: demoTransport{sim: sim.Transport()}},
 		Logger:        log,
+		Accounts:      cfg.Accounts,
 		Engine: engineConfig{PollInterval: cfg.Poll, PollMax: 4 * cfg.Poll,
 			ExpectedJob:  emulated(6*time.Minute, cfg.TimeScale),
 			StuckTimeout: emulated(time.Hour, cfg.TimeScale)},
@@ -134,6 +139,17 @@ func newDemo(ctx context.Context, cfg demoConfig, stderr io.Writer) (*demo, erro
 		return nil, err
 	}
 	return &demo{app: a, sim: sim}, nil
+}
+
+// demoTransport serves the in-process emulator's host itself and sends
+// any other (an account's --drs-endpoint-for) over the network.
+type demoTransport struct{ sim http.RoundTripper }
+
+func (t demoTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	if r.URL.Host == "drssim.local" {
+		return t.sim.RoundTrip(r)
+	}
+	return http.DefaultTransport.RoundTrip(r)
 }
 
 // emulated returns the real duration of d emulated at scale.

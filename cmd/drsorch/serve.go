@@ -35,6 +35,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&eng.LandingMargin, "drs-landing-margin", time.Minute, "how long after a DRS call's timeout it may still start a job")
 	var ev evidenceConfig
 	addEvidenceFlags(fs, &ev)
+	var accts accountsConfig
+	addAccountFlags(fs, &accts, "drsorch-target")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -57,6 +59,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Logger:      log,
 		Engine:      eng,
 		Evidence:    ev,
+		Accounts:    accts,
 	})
 	if err != nil {
 		return err
