@@ -21,6 +21,9 @@
 //	EXEC#<id>       B#<batch id>             a batch: ver, data
 //	EXEC#<id>       E#<seq, 20 digits>       an event: data
 //	LOCK#<plan id>  #LOCK                    the plan's active execution: executionId
+//	TOKEN           T#<token id>             an API token (hash, role, expiry, revocation): data
+//	SESSION#<id>    #SESSION                 a browser session (hash, token, expiry): exp, data
+//	AUDIT           <time, 20 digits>#<id>   an audit entry: actor, action, data
 //
 // data is the record's JSON (binary attribute), the same JSON the API
 // speaks. ver is the record's Version; it lives beside data so that
@@ -64,6 +67,18 @@
 // ExclusiveStartKey of whichever index the filter uses; it is base64 JSON
 // naming its list, and one that does not parse or names another list is
 // store.ErrInvalidToken.
+//
+// # Tokens, sessions and the audit trail
+//
+// Tokens share one partition: there are few, written by administrators,
+// and listing them is one consistent Query. A session is an item of its
+// own, found by its ID; an expired one is refused on read (there is no TTL
+// attribute: the table's definition stays the one CreateTables makes).
+// Audit entries share the AUDIT partition, sorted by time, so that a
+// Query backwards is newest first and a time range is a key condition;
+// actor and action are filtered in the Query. One partition takes about
+// 1,000 writes a second, far above the rate of state-changing requests.
+// TODO: shard the audit partition by day if the trail ever outgrows it.
 //
 // # Versions and leases
 //
@@ -179,9 +194,28 @@ const (
 // maxTxItems is DynamoDB's limit on the items of one transaction.
 const maxTxItems = 100
 
+// dynamoAPI lists the DynamoDB operations the Store calls, with the SDK's
+// own signatures. It is the list the IAM policy in deploy/ must match:
+// TestIAMPolicyMatchesOperations (internal/drs) compares the two.
+type dynamoAPI interface {
+	CreateTable(context.Context, *dynamodb.CreateTableInput, ...func(*dynamodb.Options)) (*dynamodb.CreateTableOutput, error)
+	DescribeTable(context.Context, *dynamodb.DescribeTableInput, ...func(*dynamodb.Options)) (*dynamodb.DescribeTableOutput, error)
+	DeleteTable(context.Context, *dynamodb.DeleteTableInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteTableOutput, error)
+	GetItem(context.Context, *dynamodb.GetItemInput, ...func(*dynamodb.Options)) (*dynamodb.GetItemOutput, error)
+	PutItem(context.Context, *dynamodb.PutItemInput, ...func(*dynamodb.Options)) (*dynamodb.PutItemOutput, error)
+	UpdateItem(context.Context, *dynamodb.UpdateItemInput, ...func(*dynamodb.Options)) (*dynamodb.UpdateItemOutput, error)
+	DeleteItem(context.Context, *dynamodb.DeleteItemInput, ...func(*dynamodb.Options)) (*dynamodb.DeleteItemOutput, error)
+	Query(context.Context, *dynamodb.QueryInput, ...func(*dynamodb.Options)) (*dynamodb.QueryOutput, error)
+	BatchGetItem(context.Context, *dynamodb.BatchGetItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchGetItemOutput, error)
+	BatchWriteItem(context.Context, *dynamodb.BatchWriteItemInput, ...func(*dynamodb.Options)) (*dynamodb.BatchWriteItemOutput, error)
+	TransactWriteItems(context.Context, *dynamodb.TransactWriteItemsInput, ...func(*dynamodb.Options)) (*dynamodb.TransactWriteItemsOutput, error)
+}
+
+var _ dynamoAPI = (*dynamodb.Client)(nil)
+
 // Store is a store.Store on one DynamoDB table.
 type Store struct {
-	db    *dynamodb.Client
+	db    dynamoAPI
 	table string
 	// now is the clock for timestamps the store fills in.
 	now func() time.Time
