@@ -62,7 +62,7 @@ func (b *runner) cost(ctx context.Context) (*CostResult, error) {
 	}
 	defer st.Close()
 	cs := &countingStore{Store: st}
-	id, err := createExecution(ctx, st, benchPlan{Name: "cost", Waves: []benchWave{{Name: "all", Servers: w.servers}}}, w.clock.Now())
+	id, err := createExecution(ctx, st, benchPlan{Name: "cost", Waves: []benchWave{{Name: "all", Servers: w.servers}}}, w.os, w.clock.Now())
 	if err != nil {
 		return nil, err
 	}

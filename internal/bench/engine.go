@@ -54,7 +54,7 @@ func runEngine(ctx context.Context, w *world, plans []benchPlan, change func(*en
 	cs := &countingStore{Store: st}
 	out := &engineRun{store: st}
 	for _, p := range plans {
-		id, err := createExecution(ctx, st, p, w.clock.Now())
+		id, err := createExecution(ctx, st, p, w.os, w.clock.Now())
 		if err != nil {
 			st.Close()
 			return nil, err
@@ -105,8 +105,9 @@ func runEngine(ctx context.Context, w *world, plans []benchPlan, change func(*en
 
 // createExecution writes an execution of p the way the execution service
 // does (see the engine's package documentation): header, waves and
-// launches PENDING, one protection group per wave.
-func createExecution(ctx context.Context, st store.Store, p benchPlan, now time.Time) (string, error) {
+// launches PENDING (with their server's OS), one protection group per
+// wave.
+func createExecution(ctx context.Context, st store.Store, p benchPlan, os map[string]string, now time.Time) (string, error) {
 	ex := &plan.Execution{
 		ID:        plan.NewID(plan.PrefixExecution),
 		PlanID:    plan.NewID(plan.PrefixPlan),
@@ -131,7 +132,7 @@ func createExecution(ctx context.Context, st store.Store, p benchPlan, now time.
 		for _, id := range w.Servers {
 			launches = append(launches, plan.Launch{
 				ExecutionID: ex.ID, Wave: w.Name, GroupID: g.ID, SourceServerID: id,
-				AccountID: benchAccount, Region: benchRegion, Status: plan.LaunchPending,
+				AccountID: benchAccount, Region: benchRegion, OS: os[id], Status: plan.LaunchPending,
 			})
 		}
 	}

@@ -26,6 +26,9 @@ type world struct {
 	client  *drs.Client
 	clients *drs.Clients
 	servers []string // source server IDs in inventory order
+	// os is each server's operating system as DRS reports it, which the
+	// execution service copies into its launch.
+	os map[string]string
 }
 
 const (
@@ -59,9 +62,11 @@ func newWorld(ctx context.Context, n int, seed int64, change func(*drssim.Option
 	if err != nil {
 		return nil, fmt.Errorf("drs client: %w", err)
 	}
-	w := &world{clock: c, sim: sim, rec: rec, client: client, clients: drs.NewClients(ctx, cfg)}
+	w := &world{clock: c, sim: sim, rec: rec, client: client, clients: drs.NewClients(ctx, cfg),
+		os: make(map[string]string)}
 	for _, s := range sim.Servers() {
 		w.servers = append(w.servers, s.ID)
+		w.os[s.ID] = s.OSName
 	}
 	return w, nil
 }

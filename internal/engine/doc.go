@@ -69,7 +69,8 @@
 // Quotas (servers per job, active jobs, servers in active jobs) are
 // counted per account and region over the batches of every execution this
 // engine drives that may hold an unfinished job (REQUESTING, or REQUESTED
-// and not seen to end). A wave larger than a job is split. Executions
+// and not seen to end). A wave larger than a job is split, its servers
+// longest expected first, so that the slow ones share jobs. Executions
 // waiting for the same capacity take one batch each in turn.
 //
 // # Observing
@@ -80,10 +81,14 @@
 // a *_FAIL event for that server); a server still PENDING or IN_PROGRESS
 // in a COMPLETED job fails. A job not finished StuckTimeout (or its wave's
 // LaunchTimeoutMinutes) after its request fails its remaining servers.
-// Polls of an account and region come closer as its jobs near their
-// expected end (the moving average of the jobs seen so far,
-// ExpectedJobDuration at first) and spread out after it, within
-// PollMin..PollMax. Only records that changed are written.
+// A job's expected end is that of its slowest server's class (Windows or
+// not, from the OS recorded on the launch): the moving average of the
+// jobs of that class seen so far, ExpectedJobDuration at first (four
+// times that for Windows). Polls of an account and region come closer as
+// its jobs near their expected end, are PollMin apart from twice the
+// spread seen before it to a quarter of it after, and spread out again
+// only for a job overdue beyond that, within PollMin..PollMax. Only
+// records that changed are written.
 //
 // # Waves and the execution
 //

@@ -108,7 +108,7 @@ type Engine struct {
 	regions map[regionKey]*regionState
 	pending map[string]*pendingBatch // REQUESTING batches by batch ID
 	rr      int                      // round-robin offset between executions
-	stats   jobStats
+	expect  *expectations
 	calls   callCounts
 	health  health
 
@@ -164,7 +164,7 @@ func New(o Options) *Engine {
 		runs:    make(map[string]*run),
 		regions: make(map[regionKey]*regionState),
 		pending: make(map[string]*pendingBatch),
-		stats:   jobStats{expected: o.ExpectedJobDuration},
+		expect:  newExpectations(o.ExpectedJobDuration),
 	}
 }
 

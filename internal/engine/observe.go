@@ -11,32 +11,6 @@ import (
 	"github.com/drsorch/drsorch/internal/plan"
 )
 
-// jobStats learns how long jobs take, to poll when they are due.
-type jobStats struct {
-	expected time.Duration // moving average of request-to-end times
-	n        int
-}
-
-func (s *jobStats) observe(d time.Duration) {
-	if d <= 0 {
-		return
-	}
-	s.n++
-	w := min(s.n, 10) // the average of the last ten or so
-	s.expected += (d - s.expected) / time.Duration(w)
-}
-
-// pollDelay is how soon a job should be looked at again: half the distance
-// to its expected end, so polls come closer as the end nears and spread out
-// again once it has passed, within PollMin..PollMax.
-func (e *Engine) pollDelay(b *plan.Batch, now time.Time) time.Duration {
-	d := b.RequestTime.Add(e.stats.expected).Sub(now)
-	if d < 0 {
-		d = -d
-	}
-	return min(max(d/2, e.opts.PollMin), e.opts.PollMax)
-}
-
 type activeBatch struct {
 	r *run
 	b *plan.Batch
@@ -72,7 +46,7 @@ func (e *Engine) observe(ctx context.Context) error {
 		rs.nextPoll = time.Time{}
 		for _, ab := range byRegion[k] {
 			if ab.b.EndTime == nil {
-				next := now.Add(e.pollDelay(ab.b, now))
+				next := now.Add(e.pollDelay(ab.r, ab.b, now))
 				if rs.nextPoll.IsZero() || next.Before(rs.nextPoll) {
 					rs.nextPoll = next
 				}
@@ -241,8 +215,8 @@ func (e *Engine) applyJob(ctx context.Context, cl DRS, r *run, b *plan.Batch, jo
 		}
 		c.batch(b)
 		c.event(now, "job_completed", b.Wave, "", fmt.Sprintf("batch %s: job %s", b.ID, b.JobID))
-		if b.Kind == plan.BatchLaunch && completed {
-			e.stats.observe(end.Sub(b.RequestTime))
+		if completed {
+			e.expect.observe(e.expect.batchClass(r.launchesOf(b), b.Kind), end.Sub(b.RequestTime))
 		}
 	}
 	return nil

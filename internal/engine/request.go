@@ -272,7 +272,7 @@ func (e *Engine) adopt(ctx context.Context, r *run, b *plan.Batch, job drs.Job, 
 	}
 	delete(e.pending, b.ID)
 	rs := e.region(batchKey(b))
-	next := now.Add(e.pollDelay(b, now))
+	next := now.Add(e.pollDelay(r, b, now))
 	if rs.nextPoll.IsZero() || next.Before(rs.nextPoll) {
 		rs.nextPoll = next
 	}

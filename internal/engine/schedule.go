@@ -157,9 +157,13 @@ func (e *Engine) candidates(r *run) []*candidate {
 			if w.Status != plan.WaveLaunching || !r.beforeDone(w) {
 				continue
 			}
+			n := len(out)
 			out = appendGrouped(out, plan.BatchLaunch, w.Name, r.byWave[w.Name], func(l *plan.Launch) bool {
 				return l.Status == plan.LaunchPending && !busy(l)
 			})
+			for _, cand := range out[n:] {
+				e.expect.sortLongestFirst(cand.launches)
+			}
 			// A server busy in another job goes alone, so that its batch
 			// holds nobody else up.
 			for _, l := range r.byWave[w.Name] {

@@ -11,39 +11,6 @@ import (
 	"github.com/drsorch/drsorch/internal/plan"
 )
 
-func TestPollDelay(t *testing.T) {
-	e := New(Options{PollMin: 5 * time.Second, PollMax: time.Minute, ExpectedJobDuration: 5 * time.Minute})
-	t0 := time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
-	b := &plan.Batch{RequestTime: t0}
-	tests := []struct {
-		elapsed time.Duration
-		want    time.Duration
-	}{
-		{0, time.Minute},                                  // far from the end: PollMax
-		{3 * time.Minute, time.Minute},                    // 2m to go
-		{4 * time.Minute, 30 * time.Second},               // 1m to go
-		{4*time.Minute + 50*time.Second, 5 * time.Second}, // nearly there: PollMin
-		{5 * time.Minute, 5 * time.Second},
-		{6 * time.Minute, 30 * time.Second}, // late: backing off
-		{20 * time.Minute, time.Minute},
-	}
-	for _, tt := range tests {
-		if got := e.pollDelay(b, t0.Add(tt.elapsed)); got != tt.want {
-			t.Errorf("pollDelay at +%s = %s, want %s", tt.elapsed, got, tt.want)
-		}
-	}
-}
-
-func TestJobStatsLearn(t *testing.T) {
-	s := jobStats{expected: 5 * time.Minute}
-	for range 20 {
-		s.observe(20 * time.Minute)
-	}
-	if s.expected < 19*time.Minute || s.expected > 20*time.Minute {
-		t.Errorf("expected %s after 20 jobs of 20m, want close to 20m", s.expected)
-	}
-}
-
 func TestFailureReasons(t *testing.T) {
 	items := []drs.JobLogItem{
 		{Event: "JOB_START"},

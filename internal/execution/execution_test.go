@@ -54,7 +54,7 @@ func (f *fakeDRS) DescribeSnapshots(ctx context.Context, id string, from, to tim
 var t0 = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 
 func server(id, tier, state string) drs.SourceServer {
-	return drs.SourceServer{ID: id, Hostname: id + ".example", ReplicationState: state,
+	return drs.SourceServer{ID: id, Hostname: id + ".example", OS: "Linux " + id, ReplicationState: state,
 		Tags: map[string]string{"app": "shop", "tier": tier}}
 }
 
@@ -154,7 +154,8 @@ func TestStartWritesFrozenExecution(t *testing.T) {
 	}
 	launch := func(wave, group, id string) plan.Launch {
 		return plan.Launch{ExecutionID: e.ID, Wave: wave, GroupID: group, SourceServerID: id,
-			Region: "us-east-1", Hostname: id + ".example", Status: plan.LaunchPending, Version: 1}
+			Region: "us-east-1", Hostname: id + ".example", OS: "Linux " + id,
+			Status: plan.LaunchPending, Version: 1}
 	}
 	wantLaunches := []plan.Launch{
 		launch("database", f.db.ID, "s-01"), launch("database", f.db.ID, "s-02"),

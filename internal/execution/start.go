@@ -403,7 +403,7 @@ func (c *starter) create(ctx context.Context, startedBy string) (Result, error) 
 			for _, srv := range c.members[gid] {
 				l := plan.Launch{ExecutionID: e.ID, Wave: w.Name, GroupID: gid,
 					SourceServerID: srv.ID, AccountID: g.AccountID, Region: g.Region,
-					Hostname: srv.Hostname, Status: plan.LaunchPending}
+					Hostname: srv.Hostname, OS: srv.OS, Status: plan.LaunchPending}
 				if snap, ok := c.snaps[srv.ID]; ok {
 					at := snapshotTime(snap)
 					l.RecoverySnapshotID, l.PointInTime = snap.ID, &at

@@ -133,13 +133,16 @@ type HookResult struct {
 
 // Launch is one server's recovery inside an execution.
 type Launch struct {
-	ExecutionID        string     `json:"executionId"`
-	Wave               string     `json:"wave"`
-	GroupID            string     `json:"protectionGroupId"`
-	SourceServerID     string     `json:"sourceServerId"`
-	AccountID          string     `json:"accountId,omitempty"`
-	Region             string     `json:"region"`
-	Hostname           string     `json:"hostname,omitempty"`
+	ExecutionID    string `json:"executionId"`
+	Wave           string `json:"wave"`
+	GroupID        string `json:"protectionGroupId"`
+	SourceServerID string `json:"sourceServerId"`
+	AccountID      string `json:"accountId,omitempty"`
+	Region         string `json:"region"`
+	Hostname       string `json:"hostname,omitempty"`
+	// OS is the source server's operating system as DRS reports it when
+	// the execution starts; the engine expects a launch's duration from it.
+	OS                 string     `json:"os,omitempty"`
 	Status             string     `json:"status"`
 	BatchID            string     `json:"batchId,omitempty"`
 	JobID              string     `json:"jobId,omitempty"`
