@@ -173,6 +173,9 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Servers:       api.SourceServersFunc(a.sourceServers),
 		DefaultRegion: cfg.Region,
 		Logger:        log,
+		Reports:       a.reports,
+		Readiness:     a.readiness,
+		Deliveries:    deliveries,
 	})
 	if err != nil {
 		st.Close()

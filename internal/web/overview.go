@@ -34,6 +34,9 @@ type overviewPage struct {
 	Active  []activeRow
 	Recent  []recentRow
 	Regions []regionHealth
+	// Readiness and Deliveries are nil when not configured.
+	Readiness  *readinessPanel
+	Deliveries *deliveriesPanel
 }
 
 // activeRow is an execution still running, with its progress.
@@ -111,6 +114,7 @@ func (s *Server) overview(w http.ResponseWriter, r *http.Request) error {
 		s.health(ctx, h)
 		d.Regions = append(d.Regions, *h)
 	}
+	s.addEvidence(ctx, d)
 	return s.page(w, r, http.StatusOK, "overview", d)
 }
 

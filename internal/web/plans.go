@@ -54,6 +54,10 @@ type planPage struct {
 	Errors     *fieldErrors
 	// Mode and PointInTime echo a refused start form.
 	Mode, PointInTime string
+	// Trend is the plan's drill history, nil without reports; CanPredict
+	// shows the prediction button.
+	Trend      *trendPanel
+	CanPredict bool
 }
 
 func (s *Server) loadPlan(r *http.Request) (*plan.RecoveryPlan, error) {
@@ -94,6 +98,7 @@ func (s *Server) showPlan(w http.ResponseWriter, r *http.Request, status int, d 
 		}
 		d.Runs = append(d.Runs, recentOf(e))
 	}
+	d.Trend, d.CanPredict = s.planTrend(ctx, d.Plan.ID), s.reports != nil
 	return s.page(w, r, status, "plan", d)
 }
 

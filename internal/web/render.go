@@ -147,6 +147,8 @@ var funcs = template.FuncMap{
 	"static":      func(name string) string { return "/static/" + name + "?v=" + staticVersion },
 	"time":        timeTag,
 	"duration":    formatDuration,
+	"seconds":     formatSeconds,
+	"verdict":     verdict,
 	"ec2URL":      ec2URL,
 	"join":        strings.Join,
 	"add":         func(a, b int) int { return a + b },

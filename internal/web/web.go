@@ -46,6 +46,15 @@ type Options struct {
 	Logger        *slog.Logger
 	// Now is the clock of durations shown; nil means time.Now.
 	Now func() time.Time
+
+	// The evidence panels; each is left out when its field is nil.
+
+	// Reports draws plans' RTO trends and predicts their RTO.
+	Reports Reports
+	// Readiness has the latest readiness check, for the overview.
+	Readiness Readiness
+	// Deliveries lists recent notification deliveries, for the overview.
+	Deliveries api.Deliveries
 }
 
 // Server is the web UI. It is safe for concurrent use.
@@ -57,6 +66,9 @@ type Server struct {
 	defaultRegion string
 	log           *slog.Logger
 	now           func() time.Time
+	reports       Reports
+	readiness     Readiness
+	deliveries    api.Deliveries
 
 	pages   *pages
 	handler http.Handler
@@ -76,6 +88,9 @@ func New(opts Options) (*Server, error) {
 		defaultRegion: opts.DefaultRegion,
 		log:           opts.Logger,
 		now:           opts.Now,
+		reports:       opts.Reports,
+		readiness:     opts.Readiness,
+		deliveries:    opts.Deliveries,
 		pages:         pg,
 	}
 	if s.log == nil {
@@ -99,6 +114,7 @@ func New(opts Options) (*Server, error) {
 	s.post(mux, "/plans/new", s.planSubmit)
 	s.handle(mux, "GET /plans/{id}", s.planShow)
 	s.handle(mux, "GET /plans/{id}/edit", s.planEdit)
+	s.handle(mux, "GET /plans/{id}/predict", s.planPredict)
 	s.post(mux, "/plans/{id}/edit", s.planSubmit)
 	s.post(mux, "/plans/{id}/start", s.planStart)
 	s.handle(mux, "GET /executions", s.history)
