@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/readiness"
@@ -60,7 +61,24 @@ type Options struct {
 	// (DRS unreachable, the store refusing writes) makes it a 503 with
 	// the error as its reason.
 	Ready func(ctx context.Context) error
+
+	// Auth checks callers' tokens and sessions; nil means auth.ForStore
+	// of Store, which authenticates nobody when the store keeps no
+	// tokens: the API fails closed.
+	Auth *auth.Service
+	// Audit records state-changing requests; nil means one on Store.
+	Audit *auth.Auditor
+	// Limiter bounds each token's request rate; nil means
+	// DefaultRateLimit.
+	Limiter *auth.Limiter
 }
+
+// DefaultRateLimit is the request rate each token may sustain (a second),
+// and DefaultRateBurst the burst above it.
+const (
+	DefaultRateLimit = 50
+	DefaultRateBurst = 200
+)
 
 // Server is the REST API. It is safe for concurrent use.
 type Server struct {
@@ -74,15 +92,20 @@ type Server struct {
 	readiness     *readiness.Monitor
 	deliveries    Deliveries
 	ready         func(ctx context.Context) error
+	auth          *auth.Service
+	audit         *auth.Auditor
+	limiter       *auth.Limiter
 
 	routes  []Route
 	handler http.Handler
 }
 
-// Route is one registered method and path pattern.
+// Route is one registered method and path pattern, and what it requires
+// of its caller.
 type Route struct {
 	Method  string
 	Pattern string
+	Access  auth.Access
 }
 
 // New returns a Server with its routes registered.
@@ -98,6 +121,9 @@ func New(opts Options) *Server {
 		readiness:     opts.Readiness,
 		deliveries:    opts.Deliveries,
 		ready:         opts.Ready,
+		auth:          opts.Auth,
+		audit:         opts.Audit,
+		limiter:       opts.Limiter,
 	}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
@@ -105,6 +131,15 @@ func New(opts Options) *Server {
 	s.log = s.log.With("component", "api")
 	if s.now == nil {
 		s.now = time.Now
+	}
+	if s.auth == nil {
+		s.auth = auth.ForStore(s.store)
+	}
+	if s.audit == nil {
+		s.audit = auth.NewAuditor(s.store, s.log)
+	}
+	if s.limiter == nil {
+		s.limiter = auth.NewLimiter(DefaultRateLimit, DefaultRateBurst, nil)
 	}
 	mux := http.NewServeMux()
 	s.routesHealth(mux)
@@ -114,7 +149,8 @@ func New(opts Options) *Server {
 	s.routesExecutions(mux)
 	s.routesReports(mux)
 	s.routesReadiness(mux)
-	s.handle(mux, "GET", "/api/v1/openapi.json", s.openAPI)
+	s.routesAuth(mux)
+	s.handle(mux, "GET", "/api/v1/openapi.json", auth.View, s.openAPI)
 	s.handler = s.middleware(s.unmatched(mux))
 	return s
 }
@@ -128,11 +164,13 @@ func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
 // handlerFunc is a handler that returns its error for adapt to render.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-// handle registers h for method and path on mux and records the route, so
-// that tests can compare the routes with the OpenAPI document.
-func (s *Server) handle(mux *http.ServeMux, method, path string, h handlerFunc) {
-	s.routes = append(s.routes, Route{Method: method, Pattern: path})
-	mux.Handle(method+" "+path, s.adapt(h))
+// handle registers h for method and path on mux with the access it
+// requires, and records the route, so that tests can compare the routes
+// with the OpenAPI document and try every route with every role.
+func (s *Server) handle(mux *http.ServeMux, method, path string, access auth.Access, h handlerFunc) {
+	rt := Route{Method: method, Pattern: path, Access: access}
+	s.routes = append(s.routes, rt)
+	mux.Handle(method+" "+path, s.guard(rt, s.adapt(h)))
 }
 
 // adapt turns a handlerFunc into an http.Handler: a returned error becomes

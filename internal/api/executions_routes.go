@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/plan"
 )
@@ -15,10 +16,10 @@ import (
 const executionsPath = "/api/v1/executions"
 
 func (s *Server) routesExecutions(mux *http.ServeMux) {
-	s.handle(mux, "POST", plansPath+"/{id}/executions", s.handleStartExecution)
-	s.handle(mux, "GET", executionsPath, s.handleListExecutions)
-	s.handle(mux, "GET", executionsPath+"/{id}", s.handleGetExecution)
-	s.handle(mux, "GET", executionsPath+"/{id}/events", s.handleExecutionEvents)
+	s.handle(mux, "POST", plansPath+"/{id}/executions", startAccess, s.handleStartExecution)
+	s.handle(mux, "GET", executionsPath, auth.View, s.handleListExecutions)
+	s.handle(mux, "GET", executionsPath+"/{id}", auth.View, s.handleGetExecution)
+	s.handle(mux, "GET", executionsPath+"/{id}/events", auth.View, s.handleExecutionEvents)
 	for _, c := range []struct {
 		name string
 		do   func(*execution.Service) control
@@ -29,9 +30,9 @@ func (s *Server) routesExecutions(mux *http.ServeMux) {
 		{"retry", func(x *execution.Service) control { return x.Retry }},
 		{"cleanup", func(x *execution.Service) control { return x.Cleanup }},
 	} {
-		s.handle(mux, "POST", executionsPath+"/{id}/"+c.name, s.handleControl(c.do))
+		s.handle(mux, "POST", executionsPath+"/{id}/"+c.name, auth.Operate(s.store), s.handleControl(c.do))
 	}
-	s.handle(mux, "POST", executionsPath+"/{id}/waves/{name}/approve", s.handleApprove)
+	s.handle(mux, "POST", executionsPath+"/{id}/waves/{name}/approve", auth.Operate(s.store), s.handleApprove)
 }
 
 // control is one of the execution.Service controls.
@@ -73,6 +74,12 @@ func (s *Server) handleStartExecution(w http.ResponseWriter, r *http.Request) er
 	res, err := svc.Start(r.Context(), r.PathValue("id"), req.Mode, pit, caller(r))
 	if err != nil {
 		return executionError(err)
+	}
+	if req.Mode == plan.ModeRecovery {
+		// A recovery launches production instances: it is worth a line
+		// at Warn wherever logs are collected.
+		s.log.WarnContext(r.Context(), "recovery started", "execution_id", res.ExecutionID,
+			"plan_id", r.PathValue("id"), "by", caller(r), "request_id", RequestID(r.Context()))
 	}
 	w.Header().Set("Location", executionsPath+"/"+res.ExecutionID)
 	return writeJSON(w, http.StatusAccepted, res)
@@ -141,10 +148,6 @@ func (s *Server) handleApprove(w http.ResponseWriter, r *http.Request) error {
 	}
 	return writeJSON(w, http.StatusAccepted, v)
 }
-
-// caller names who makes a request, for the execution's audit events.
-// TODO: the authenticated principal, once requests are authenticated.
-func caller(r *http.Request) string { return "" }
 
 // executionError turns the execution service's refusals into API errors;
 // anything else passes through to the common mapping.

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
 )
@@ -14,11 +15,11 @@ import (
 const groupsPath = "/api/v1/protection-groups"
 
 func (s *Server) routesGroups(mux *http.ServeMux) {
-	s.handle(mux, "GET", groupsPath, s.handleListGroups)
-	s.handle(mux, "POST", groupsPath, s.handleCreateGroup)
-	s.handle(mux, "GET", groupsPath+"/{id}", s.handleGetGroup)
-	s.handle(mux, "PUT", groupsPath+"/{id}", s.handleReplaceGroup)
-	s.handle(mux, "DELETE", groupsPath+"/{id}", s.handleDeleteGroup)
+	s.handle(mux, "GET", groupsPath, auth.View, s.handleListGroups)
+	s.handle(mux, "POST", groupsPath, auth.Admin, s.handleCreateGroup)
+	s.handle(mux, "GET", groupsPath+"/{id}", auth.View, s.handleGetGroup)
+	s.handle(mux, "PUT", groupsPath+"/{id}", auth.Admin, s.handleReplaceGroup)
+	s.handle(mux, "DELETE", groupsPath+"/{id}", auth.Admin, s.handleDeleteGroup)
 }
 
 func (s *Server) handleListGroups(w http.ResponseWriter, r *http.Request) error {

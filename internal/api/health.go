@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/store"
 )
 
@@ -16,8 +17,8 @@ type Pinger interface {
 }
 
 func (s *Server) routesHealth(mux *http.ServeMux) {
-	s.handle(mux, "GET", "/healthz", s.handleHealthz)
-	s.handle(mux, "GET", "/readyz", s.handleReadyz)
+	s.handle(mux, "GET", "/healthz", auth.Public, s.handleHealthz)
+	s.handle(mux, "GET", "/readyz", auth.Public, s.handleReadyz)
 }
 
 type healthBody struct {

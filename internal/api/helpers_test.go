@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsorch/drsorch/internal/auth/authtest"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
@@ -27,6 +28,8 @@ type testEnv struct {
 	store store.Store
 	drs   *fakeDRS
 	logs  *syncBuffer
+	// token is an admin token that do sends unless told otherwise.
+	token string
 }
 
 var testNow = time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
@@ -51,6 +54,7 @@ func newTestEnvWith(t *testing.T, st store.Store) *testEnv {
 		Logger:        slog.New(slog.NewTextHandler(e.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:           func() time.Time { return testNow },
 	})
+	e.token = authtest.AdminToken(t, st)
 	return e
 }
 
@@ -65,6 +69,9 @@ func (e *testEnv) do(method, path string, body any, hdr ...string) *httptest.Res
 	req := httptest.NewRequest(method, path, r)
 	if body != nil {
 		req.Header.Set("Content-Type", "application/json")
+	}
+	if e.token != "" {
+		req.Header.Set("Authorization", "Bearer "+e.token)
 	}
 	for i := 0; i+1 < len(hdr); i += 2 {
 		if hdr[i+1] == "" {

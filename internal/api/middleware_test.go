@@ -9,10 +9,11 @@ import (
 
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
+	"github.com/drsorch/drsorch/internal/store/sqlitestore"
 )
 
 // panicStore panics on every group list, standing in for a handler bug.
-type panicStore struct{ store.Store }
+type panicStore struct{ *sqlitestore.Store }
 
 func (panicStore) ListGroups(context.Context, store.ListOptions) (store.Page[plan.ProtectionGroup], error) {
 	panic("boom in the store")
@@ -20,7 +21,7 @@ func (panicStore) ListGroups(context.Context, store.ListOptions) (store.Page[pla
 
 func TestPanicBecomes500(t *testing.T) {
 	base := newTestEnv(t)
-	e := newTestEnvWith(t, panicStore{base.store})
+	e := newTestEnvWith(t, panicStore{base.store.(*sqlitestore.Store)})
 	rec := e.do("GET", "/api/v1/protection-groups", nil)
 	if rec.Code != http.StatusInternalServerError {
 		t.Fatalf("status %d, want 500; body %s", rec.Code, rec.Body)

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
 )
@@ -13,11 +14,11 @@ import (
 const plansPath = "/api/v1/recovery-plans"
 
 func (s *Server) routesPlans(mux *http.ServeMux) {
-	s.handle(mux, "GET", plansPath, s.handleListPlans)
-	s.handle(mux, "POST", plansPath, s.handleCreatePlan)
-	s.handle(mux, "GET", plansPath+"/{id}", s.handleGetPlan)
-	s.handle(mux, "PUT", plansPath+"/{id}", s.handleReplacePlan)
-	s.handle(mux, "DELETE", plansPath+"/{id}", s.handleDeletePlan)
+	s.handle(mux, "GET", plansPath, auth.View, s.handleListPlans)
+	s.handle(mux, "POST", plansPath, auth.Admin, s.handleCreatePlan)
+	s.handle(mux, "GET", plansPath+"/{id}", auth.View, s.handleGetPlan)
+	s.handle(mux, "PUT", plansPath+"/{id}", auth.Admin, s.handleReplacePlan)
+	s.handle(mux, "DELETE", plansPath+"/{id}", auth.Admin, s.handleDeletePlan)
 }
 
 func (s *Server) handleListPlans(w http.ResponseWriter, r *http.Request) error {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/drsorch/drsorch/internal/auth"
+	"github.com/drsorch/drsorch/internal/auth/authtest"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
 )
@@ -55,13 +57,17 @@ func FuzzQuery(f *testing.F) {
 		DefaultRegion: "us-east-1",
 		Logger:        slog.New(slog.NewTextHandler(io.Discard, nil)),
 		Executions:    execution.New(execution.Options{Store: st, Logger: slog.New(slog.DiscardHandler)}),
+		// Fuzzing sends requests faster than any person.
+		Limiter: auth.NewLimiter(0, 0, nil),
 	})
 	h := srv.Handler()
+	token := authtest.AdminToken(f, st)
 	f.Fuzz(func(t *testing.T, route uint8, query, last string) {
 		path := queryRoutes[int(route)%len(queryRoutes)]
 		req := httptest.NewRequest("GET", "/", nil)
 		req.URL.Path = path
 		req.URL.RawQuery = query
+		req.Header.Set("Authorization", "Bearer "+token)
 		if last != "" {
 			req.Header["Last-Event-ID"] = []string{last}
 		}

@@ -5,10 +5,12 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+
+	"github.com/drsorch/drsorch/internal/auth"
 )
 
 func (s *Server) routesReadiness(mux *http.ServeMux) {
-	s.handle(mux, "GET", "/api/v1/readiness", s.handleReadiness)
+	s.handle(mux, "GET", "/api/v1/readiness", auth.View, s.handleReadiness)
 }
 
 // handleReadiness serves the readiness of every plan, or of ?planId=:

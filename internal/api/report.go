@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/report"
 )
 
@@ -19,11 +20,11 @@ const (
 )
 
 func (s *Server) routesReports(mux *http.ServeMux) {
-	s.handle(mux, "GET", executionsPath+"/{id}/report", s.handleReport)
-	s.handle(mux, "GET", plansPath+"/{id}/trends", s.handleTrends)
-	s.handle(mux, "GET", plansPath+"/{id}/trends.svg", s.handleTrendsSVG)
-	s.handle(mux, "GET", plansPath+"/{id}/prediction", s.handlePrediction)
-	s.handle(mux, "GET", "/api/v1/notifications/deliveries", s.handleDeliveries)
+	s.handle(mux, "GET", executionsPath+"/{id}/report", auth.View, s.handleReport)
+	s.handle(mux, "GET", plansPath+"/{id}/trends", auth.View, s.handleTrends)
+	s.handle(mux, "GET", plansPath+"/{id}/trends.svg", auth.View, s.handleTrendsSVG)
+	s.handle(mux, "GET", plansPath+"/{id}/prediction", auth.View, s.handlePrediction)
+	s.handle(mux, "GET", "/api/v1/notifications/deliveries", auth.View, s.handleDeliveries)
 }
 
 func (s *Server) reportService() (*report.Service, error) {

@@ -9,13 +9,14 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
 )
 
 func (s *Server) routesServers(mux *http.ServeMux) {
-	s.handle(mux, "GET", "/api/v1/source-servers", s.handleListServers)
+	s.handle(mux, "GET", "/api/v1/source-servers", auth.View, s.handleListServers)
 }
 
 // serverQuery is a parsed GET /api/v1/source-servers.
