@@ -83,6 +83,9 @@ type Execution struct {
 	StartTime   *time.Time        `json:"startTime,omitempty"`
 	EndTime     *time.Time        `json:"endTime,omitempty"`
 	Cleanup     string            `json:"cleanupStatus,omitempty"`
+	// ConsistentPointInTime reports whether the execution was started to
+	// recover each wave to one instant, its WaveRun.PointInTime.
+	ConsistentPointInTime bool `json:"consistentPointInTime,omitempty"`
 
 	// Requests are controls asked for through the API and not yet carried
 	// out by the engine, which alone changes Status.
@@ -93,6 +96,11 @@ type Execution struct {
 	LeaseExpiry time.Time `json:"-"`
 
 	Version int64 `json:"version"`
+	// Revision counts every commit to the execution, of its header or of
+	// any of its waves, launches, batches or events (1 when created): a
+	// reader may keep what it built from the execution for as long as the
+	// revision stays the same. The lease fields do not change it.
+	Revision int64 `json:"revision,omitempty"`
 }
 
 // Requests are pending operator controls on an execution.
@@ -116,7 +124,10 @@ type WaveRun struct {
 	EndTime     *time.Time   `json:"endTime,omitempty"`
 	Hooks       []HookResult `json:"hookResults,omitempty"`
 	Error       string       `json:"error,omitempty"`
-	Version     int64        `json:"version"`
+	// PointInTime is the one instant the wave's servers recover to, when
+	// the execution was started with a consistent point in time.
+	PointInTime *time.Time `json:"pointInTime,omitempty"`
+	Version     int64      `json:"version"`
 }
 
 // HookResult records one webhook call.

@@ -142,6 +142,10 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 		}
 	}
 	lastSeq := getN(head, "lastSeq")
+	// Every commit moves the header's revision on. When the header was
+	// read its new value is known, and kept exact by a condition on the
+	// old one; otherwise it is added to.
+	rev := getN(head, "rev")
 
 	// What the header must still be, on every chunk.
 	var cond exprs
@@ -155,6 +159,13 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 	}
 	if len(c.Events) > 0 {
 		parts = append(parts, cond.name("lastSeq")+" = "+cond.value(avN(lastSeq)))
+	}
+	if head != nil {
+		if rev == 0 {
+			parts = append(parts, "attribute_not_exists("+cond.name("rev")+")")
+		} else {
+			parts = append(parts, cond.name("rev")+" = "+cond.value(avN(rev)))
+		}
 	}
 	headCond := strings.Join(parts, " AND ")
 	headFailed := func(ctx context.Context) error {
@@ -170,6 +181,9 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 			return fmt.Errorf("header: %w", store.ErrVersionConflict)
 		case len(c.Events) > 0 && getN(cur, "lastSeq") != lastSeq:
 			return errRetry
+		case head != nil && getN(cur, "rev") != rev:
+			// A commit of other records came in between.
+			return errRetry
 		}
 		return fmt.Errorf("header changed: %w", store.ErrVersionConflict)
 	}
@@ -183,8 +197,7 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 	}
 
 	var tail []txItem
-	switch {
-	case header != nil || len(c.Events) > 0:
+	{
 		b := exprs{names: map[string]string{}, values: map[string]types.AttributeValue{}}
 		for k, v := range cond.names {
 			b.names[k] = v
@@ -205,7 +218,15 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 		if len(c.Events) > 0 {
 			set = append(set, b.name("lastSeq")+" = "+b.value(avN(lastSeq+int64(len(c.Events)))))
 		}
-		update := "SET " + strings.Join(set, ", ")
+		var update string
+		if head != nil {
+			set = append(set, b.name("rev")+" = "+b.value(avN(rev+1)))
+		} else {
+			update = "ADD " + b.name("rev") + " " + b.value(avN(1)) + " "
+		}
+		if len(set) > 0 {
+			update += "SET " + strings.Join(set, ", ")
+		}
 		if len(remove) > 0 {
 			update += " REMOVE " + strings.Join(remove, ", ")
 		}
@@ -216,8 +237,6 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 			ExpressionAttributeNames:  b.names,
 			ExpressionAttributeValues: b.values,
 		}}, failed: headFailed})
-	case c.Owner != "" || chunked:
-		tail = append(tail, check())
 	}
 	if header != nil {
 		tail = append(tail, s.lockOps(id, getS(head, "planId"), plan.Active(getS(head, "status")),
@@ -274,6 +293,7 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 
 	if header != nil {
 		c.Execution.ID, c.Execution.Version = id, header.Version
+		c.Execution.Revision = rev + 1
 	}
 	for i, w := range c.Waves {
 		w.ExecutionID, w.Version = id, records[i].version

@@ -132,7 +132,7 @@ func decodeHeader(head, fz map[string]types.AttributeValue) (*plan.Execution, er
 		}
 		e.Plan, e.Groups = f.Plan, f.Groups
 	}
-	e.Version = getN(head, "ver")
+	e.Version, e.Revision = getN(head, "ver"), getN(head, "rev")
 	e.LeaseOwner, e.LeaseExpiry = getS(head, "lo"), fromNanos(getN(head, "le"))
 	return &e, nil
 }
@@ -175,7 +175,7 @@ func (s *Store) CreateExecution(ctx context.Context, e *plan.Execution,
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now().UTC()
 	}
-	c.Version = 1
+	c.Version, c.Revision = 1, 1
 	if err := s.createExecution(ctx, &c, waves, launches, events); err != nil {
 		return fmt.Errorf("create execution %q: %w", c.ID, err)
 	}
@@ -255,6 +255,7 @@ func (s *Store) createExecution(ctx context.Context, e *plan.Execution,
 	head := headerAttrs(e, h)
 	head["pk"], head["sk"] = avS(pk), avS(skHead)
 	head["lastSeq"] = avN(int64(len(events)))
+	head["rev"] = avN(1)
 	if e.LeaseOwner != "" {
 		head["lo"], head["le"] = avS(e.LeaseOwner), avN(nanos(e.LeaseExpiry))
 	}

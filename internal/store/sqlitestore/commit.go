@@ -89,7 +89,7 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 		}
 	}
 	// Events are encoded in the transaction, once their Seq is known.
-	var firstSeq int64
+	var firstSeq, revision int64
 
 	err := s.write(ctx, func(tx *sql.Tx) error {
 		var (
@@ -98,8 +98,8 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 			last   int64
 		)
 		err := tx.QueryRowContext(ctx,
-			`SELECT lease_owner, lease_expiry, last_seq FROM executions WHERE id = ?`,
-			id).Scan(&owner, &expiry, &last)
+			`SELECT lease_owner, lease_expiry, last_seq, revision FROM executions WHERE id = ?`,
+			id).Scan(&owner, &expiry, &last, &revision)
 		if errors.Is(err, sql.ErrNoRows) {
 			return store.ErrNotFound
 		}
@@ -151,6 +151,12 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 			return fmt.Errorf("batches: %w", err)
 		}
 
+		revision++
+		_, err = tx.ExecContext(ctx, `UPDATE executions SET revision = ? WHERE id = ?`, revision, id)
+		if err != nil {
+			return fmt.Errorf("revision: %w", err)
+		}
+
 		if len(c.Events) > 0 {
 			firstSeq = last + 1
 			events := make([]encoded, len(c.Events))
@@ -186,6 +192,7 @@ func (s *Store) commit(ctx context.Context, id string, now time.Time, c *store.C
 
 	if header != nil {
 		c.Execution.ID, c.Execution.Version = id, header.version
+		c.Execution.Revision = revision
 	}
 	for i, w := range c.Waves {
 		w.ExecutionID, w.Version = id, waves[i].version

@@ -45,7 +45,7 @@ func (s *Store) CreateExecution(ctx context.Context, e *plan.Execution,
 	if c.CreatedAt.IsZero() {
 		c.CreatedAt = s.now().UTC()
 	}
-	c.Version = 1
+	c.Version, c.Revision = 1, 1
 	err := s.createExecution(ctx, &c, waves, launches, events)
 	if err != nil {
 		return fmt.Errorf("create execution %q: %w", c.ID, err)
@@ -114,8 +114,8 @@ func (s *Store) createExecution(ctx context.Context, e *plan.Execution,
 		status, active, requested := headerArgs(e)
 		_, err := tx.ExecContext(ctx, `INSERT INTO executions
 			(id, plan_id, status, active, requested, created_at,
-			 lease_owner, lease_expiry, last_seq, version, data)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)`,
+			 lease_owner, lease_expiry, last_seq, version, revision, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 1, 1, ?)`,
 			e.ID, e.PlanID, status, active, requested, nanos(e.CreatedAt),
 			e.LeaseOwner, nanos(e.LeaseExpiry), len(events), header)
 		if isUnique(err) {
@@ -173,7 +173,7 @@ func insertAll(ctx context.Context, tx *sql.Tx, query string, n int, args func(i
 // GetExecution returns an execution's header with its lease.
 func (s *Store) GetExecution(ctx context.Context, id string) (*plan.Execution, error) {
 	row := s.db.QueryRowContext(ctx,
-		`SELECT data, lease_owner, lease_expiry FROM executions WHERE id = ?`, id)
+		`SELECT data, lease_owner, lease_expiry, revision FROM executions WHERE id = ?`, id)
 	e, err := scanHeader(row.Scan)
 	if errors.Is(err, sql.ErrNoRows) {
 		err = store.ErrNotFound
@@ -184,21 +184,23 @@ func (s *Store) GetExecution(ctx context.Context, id string) (*plan.Execution, e
 	return e, nil
 }
 
-// scanHeader reads data, lease_owner and lease_expiry.
+// scanHeader reads data, lease_owner, lease_expiry and revision.
 func scanHeader(scan func(...any) error) (*plan.Execution, error) {
 	var (
 		data   []byte
 		expiry int64
 		e      plan.Execution
 	)
-	if err := scan(&data, &e.LeaseOwner, &expiry); err != nil {
+	var revision int64
+	if err := scan(&data, &e.LeaseOwner, &expiry, &revision); err != nil {
 		return nil, err
 	}
 	owner := e.LeaseOwner
 	if err := json.Unmarshal(data, &e); err != nil {
 		return nil, fmt.Errorf("decode: %w", err)
 	}
-	e.LeaseOwner, e.LeaseExpiry = owner, fromNanos(expiry)
+	// The revision in data is the one of the header's last write.
+	e.LeaseOwner, e.LeaseExpiry, e.Revision = owner, fromNanos(expiry), revision
 	return &e, nil
 }
 
@@ -232,7 +234,7 @@ func (s *Store) ListExecutions(ctx context.Context, f store.ExecutionFilter,
 		where = append(where, "(created_at < ? OR (created_at = ? AND id < ?))")
 		args = append(args, after.Created, after.Created, after.ID)
 	}
-	query := `SELECT data, lease_owner, lease_expiry, created_at FROM executions`
+	query := `SELECT data, lease_owner, lease_expiry, revision, created_at FROM executions`
 	if len(where) > 0 {
 		query += " WHERE " + strings.Join(where, " AND ")
 	}

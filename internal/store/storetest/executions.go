@@ -124,6 +124,7 @@ func testExecutions(t *testing.T, newStore func(*testing.T) store.Store) {
 	t.Run("ClaimRelease", func(t *testing.T) { testClaimRelease(t, newStore(t)) })
 	t.Run("Races", func(t *testing.T) { testRaces(t, newStore(t)) })
 	t.Run("Large", func(t *testing.T) { testLarge(t, newStore(t)) })
+	t.Run("Revision", func(t *testing.T) { testRevision(t, newStore(t)) })
 }
 
 // checkStored compares everything stored for r's execution with r.
@@ -543,6 +544,7 @@ func testCommitAtomic(t *testing.T, s store.Store) {
 	existing := &plan.Batch{ID: "bt-0000000000000001", Kind: plan.BatchLaunch, Wave: r.waveName(0),
 		Region: "us-east-1", SourceServerIDs: []string{"s-1"}, Status: plan.BatchRequesting, RequestTime: t0}
 	must(t, s.Commit(ctx, &store.Change{ExecutionID: id, Batches: []*plan.Batch{existing}}), "commit batch")
+	r.exec.Revision++
 
 	launches := r.wantLaunches()
 	waves := r.wantWaves()
