@@ -288,6 +288,10 @@ func (s *Server) handleListAudit(w http.ResponseWriter, r *http.Request) error {
 		if err != nil {
 			return invalid(p.name, "%s %q is not an RFC 3339 time", p.name, v)
 		}
+		// Stores compare Unix nanoseconds, which end in 2262.
+		if t.Year() < 1970 || t.Year() > 2200 {
+			return invalid(p.name, "%s %q is not between 1970 and 2200", p.name, v)
+		}
 		*p.t = t
 	}
 	page, err := as.ListAudit(r.Context(), f, opts)
