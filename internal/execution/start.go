@@ -28,12 +28,49 @@ const EventCreated = "execution_created"
 // Start with a point in time.
 const snapshotLookups = 8
 
-// Start checks that planID can run now in mode and writes its execution,
+// PointInTimeConsistent is the point in time, as a start request spells
+// it, that recovers each wave to one instant (see PointInTime).
+const PointInTimeConsistent = "consistent"
+
+// PointInTime is what a start recovers the servers to. The zero value
+// launches each server from a fresh snapshot taken at its request.
+type PointInTime struct {
+	// At launches each server from its latest snapshot taken at or
+	// before it.
+	At *time.Time
+	// Consistent recovers each wave to one instant: the latest moment at
+	// which every server of the wave has a snapshot (the earliest of the
+	// servers' newest snapshots), each server from its latest snapshot
+	// at or before it.
+	Consistent bool
+}
+
+// ParsePointInTime reads a point in time as requests spell it: empty for
+// none, an RFC 3339 time, or "consistent".
+func ParsePointInTime(v string) (PointInTime, error) {
+	switch v {
+	case "":
+		return PointInTime{}, nil
+	case PointInTimeConsistent:
+		return PointInTime{Consistent: true}, nil
+	}
+	t, err := time.Parse(time.RFC3339, v)
+	if err != nil {
+		return PointInTime{}, fmt.Errorf("point in time %q is neither an RFC 3339 time nor %q", v, PointInTimeConsistent)
+	}
+	return PointInTime{At: &t}, nil
+}
+
+// Start is StartAt with pointInTime as At, or nil for fresh snapshots.
+func (s *Service) Start(ctx context.Context, planID, mode string, pointInTime *time.Time, startedBy string) (Result, error) {
+	return s.StartAt(ctx, planID, mode, PointInTime{At: pointInTime}, startedBy)
+}
+
+// StartAt checks that planID can run now in mode and writes its execution,
 // frozen, with every launch PENDING, for the engine to pick up. Every
 // problem found is reported together in one *Error; a refused start writes
-// nothing. With pointInTime each server launches from its latest snapshot
-// taken at or before it.
-func (s *Service) Start(ctx context.Context, planID, mode string, pointInTime *time.Time, startedBy string) (Result, error) {
+// nothing. The servers launch from the snapshots pit chooses.
+func (s *Service) StartAt(ctx context.Context, planID, mode string, pit PointInTime, startedBy string) (Result, error) {
 	p, err := s.store.GetPlan(ctx, planID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Result{}, notFound("recovery plan %q not found", planID)
@@ -41,7 +78,8 @@ func (s *Service) Start(ctx context.Context, planID, mode string, pointInTime *t
 	if err != nil {
 		return Result{}, fmt.Errorf("load plan %q: %w", planID, err)
 	}
-	c := &starter{Service: s, plan: p, mode: mode, pit: pointInTime, now: s.now().UTC()}
+	c := &starter{Service: s, plan: p, mode: mode, pit: pit.At, consistent: pit.Consistent && pit.At == nil,
+		now: s.now().UTC()}
 	if err := c.check(ctx); err != nil {
 		return Result{}, err
 	}
@@ -57,11 +95,14 @@ type starter struct {
 	plan *plan.RecoveryPlan
 	mode string
 	pit  *time.Time
-	now  time.Time
+	// consistent recovers each wave to one instant, kept in points.
+	consistent bool
+	now        time.Time
 
 	groups   []plan.ProtectionGroup // in first-use order
 	members  map[string][]drs.SourceServer
 	snaps    map[string]drs.Snapshot // by source server
+	points   map[string]time.Time    // by wave, when consistent
 	problems []Problem
 	warnings []Warning
 }
@@ -279,10 +320,14 @@ func (c *starter) checkInstances(ctx context.Context) error {
 }
 
 // findSnapshots picks each server's latest snapshot at or before the point
-// in time.
+// in time, or, when consistent, at or before its wave's instant.
 func (c *starter) findSnapshots(ctx context.Context) error {
-	if c.pit == nil {
+	if c.pit == nil && !c.consistent {
 		return nil
+	}
+	to := c.now
+	if c.pit != nil {
+		to = *c.pit
 	}
 	type job struct {
 		group  plan.ProtectionGroup
@@ -294,7 +339,7 @@ func (c *starter) findSnapshots(ctx context.Context) error {
 			jobs = append(jobs, job{g, srv.ID})
 		}
 	}
-	found := make([]*drs.Snapshot, len(jobs))
+	found := make([][]drs.Snapshot, len(jobs))
 	eg, ectx := errgroup.WithContext(ctx)
 	eg.SetLimit(snapshotLookups)
 	for i, j := range jobs {
@@ -303,11 +348,11 @@ func (c *starter) findSnapshots(ctx context.Context) error {
 			if err != nil {
 				return fmt.Errorf("drs client for %s/%s: %w", j.group.AccountID, j.group.Region, err)
 			}
-			snaps, err := client.DescribeSnapshots(ectx, j.server, time.Time{}, *c.pit)
+			snaps, err := client.DescribeSnapshots(ectx, j.server, time.Time{}, to)
 			if err != nil {
 				return fmt.Errorf("describe snapshots of %s: %w", j.server, err)
 			}
-			found[i] = latestAtOrBefore(snaps, *c.pit)
+			found[i] = snaps
 			return nil
 		})
 	}
@@ -315,16 +360,72 @@ func (c *starter) findSnapshots(ctx context.Context) error {
 		return err
 	}
 	c.snaps = map[string]drs.Snapshot{}
+	byServer := map[string][]drs.Snapshot{}
 	for i, j := range jobs {
-		if found[i] == nil {
+		byServer[j.server] = found[i]
+	}
+	if c.consistent {
+		c.consistentSnapshots(byServer)
+		return nil
+	}
+	for _, j := range jobs {
+		snap := latestAtOrBefore(byServer[j.server], to)
+		if snap == nil {
 			c.problem("no_snapshot", "pointInTime", j.server,
 				"source server %s has no snapshot at or before %s",
-				j.server, c.pit.Format(time.RFC3339))
+				j.server, to.Format(time.RFC3339))
 			continue
 		}
-		c.snaps[j.server] = *found[i]
+		c.snaps[j.server] = *snap
 	}
 	return nil
+}
+
+// consistentSnapshots chooses each wave's instant, the earliest of its
+// servers' newest snapshots, and each server's latest snapshot at or
+// before it. A server with no snapshot leaves its wave without one and
+// is a problem.
+func (c *starter) consistentSnapshots(byServer map[string][]drs.Snapshot) {
+	c.points = map[string]time.Time{}
+	for _, w := range c.plan.Waves {
+		var servers []string
+		for _, gid := range w.ProtectionGroupIDs {
+			servers = append(servers, serverIDs(c.members[gid])...)
+		}
+		if len(servers) == 0 {
+			continue
+		}
+		var instant time.Time
+		complete := true
+		for _, id := range servers {
+			newest := latestAtOrBefore(byServer[id], c.now)
+			if newest == nil {
+				c.problem("no_snapshot", "pointInTime", id,
+					"source server %s (wave %q) has no snapshot to recover the wave consistently", id, w.Name)
+				complete = false
+				continue
+			}
+			if at := snapshotTime(*newest); instant.IsZero() || at.Before(instant) {
+				instant = at
+			}
+		}
+		if !complete {
+			continue
+		}
+		for _, id := range servers {
+			snap := latestAtOrBefore(byServer[id], instant)
+			if snap == nil {
+				// Its oldest retained snapshot is newer than another
+				// server's newest.
+				c.problem("no_snapshot", "pointInTime", id,
+					"source server %s (wave %q) has no snapshot at or before %s, the latest moment every server of the wave has one",
+					id, w.Name, instant.Format(time.RFC3339))
+				continue
+			}
+			c.snaps[id] = *snap
+		}
+		c.points[w.Name] = instant
+	}
 }
 
 // snapshotTime is when a snapshot was taken, or when it was expected for
@@ -385,6 +486,8 @@ func (c *starter) create(ctx context.Context, startedBy string) (Result, error) 
 		PointInTime: c.pit,
 		StartedBy:   startedBy,
 		CreatedAt:   c.now,
+
+		ConsistentPointInTime: c.consistent,
 	}
 	if c.mode == plan.ModeDrill {
 		e.Cleanup = plan.CleanupNotStarted
@@ -396,8 +499,11 @@ func (c *starter) create(ctx context.Context, startedBy string) (Result, error) 
 	var waves []plan.WaveRun
 	var launches []plan.Launch
 	for i, w := range c.plan.Waves {
-		waves = append(waves, plan.WaveRun{ExecutionID: e.ID, Index: i, Name: w.Name,
-			Status: plan.WavePending})
+		wr := plan.WaveRun{ExecutionID: e.ID, Index: i, Name: w.Name, Status: plan.WavePending}
+		if at, ok := c.points[w.Name]; ok {
+			wr.PointInTime = &at
+		}
+		waves = append(waves, wr)
 		for _, gid := range w.ProtectionGroupIDs {
 			g := groups[gid]
 			for _, srv := range c.members[gid] {

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/plan"
@@ -111,15 +110,12 @@ func (s *Server) planStart(w http.ResponseWriter, r *http.Request) error {
 	}
 	f := r.PostForm
 	d := &planPage{Plan: *p, Mode: f.Get("mode"), PointInTime: strings.TrimSpace(f.Get("pointInTime"))}
-	var pit *time.Time
-	if d.PointInTime != "" {
-		t, err := time.Parse(time.RFC3339, d.PointInTime)
-		if err != nil {
-			d.Errors = invalidForm([]problem{{Field: "pointInTime",
-				Message: fmt.Sprintf("%q is not a time such as 2026-03-01T12:00:00Z", d.PointInTime)}})
-			return s.showPlan(w, r, http.StatusBadRequest, d)
-		}
-		pit = &t
+	pit, err := execution.ParsePointInTime(d.PointInTime)
+	if err != nil {
+		d.Errors = invalidForm([]problem{{Field: "pointInTime",
+			Message: fmt.Sprintf("%q is not a time such as 2026-03-01T12:00:00Z, nor %q",
+				d.PointInTime, execution.PointInTimeConsistent)}})
+		return s.showPlan(w, r, http.StatusBadRequest, d)
 	}
 	switch d.Mode {
 	case plan.ModeDrill:
@@ -134,7 +130,7 @@ func (s *Server) planStart(w http.ResponseWriter, r *http.Request) error {
 	default:
 		return pageError(http.StatusBadRequest, "mode %q is neither drill nor recovery", d.Mode)
 	}
-	res, err := s.executions.Start(r.Context(), p.ID, d.Mode, pit, caller(r))
+	res, err := s.executions.StartAt(r.Context(), p.ID, d.Mode, pit, caller(r))
 	if err != nil {
 		fe, status, ok := formErrors(err)
 		if !ok {
