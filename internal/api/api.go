@@ -88,6 +88,7 @@ type Server struct {
 	log           *slog.Logger
 	now           func() time.Time
 	executions    *execution.Service
+	views         *viewCache // encoded GET responses of executions
 	reports       *report.Service
 	readiness     *readiness.Monitor
 	deliveries    Deliveries
@@ -117,6 +118,7 @@ func New(opts Options) *Server {
 		log:           opts.Logger,
 		now:           opts.Now,
 		executions:    opts.Executions,
+		views:         newViewCache(viewCacheBytes),
 		reports:       opts.Reports,
 		readiness:     opts.Readiness,
 		deliveries:    opts.Deliveries,

@@ -2,11 +2,12 @@ package api
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/execution"
@@ -39,7 +40,8 @@ func (s *Server) routesExecutions(mux *http.ServeMux) {
 type control func(ctx context.Context, id, by string) (*execution.View, error)
 
 // startRequest is the body of POST …/executions. PointInTime is a string
-// so that a bad time is reported against its field.
+// so that a bad time is reported against its field, and so that it may be
+// "consistent".
 type startRequest struct {
 	Mode        string  `json:"mode"`
 	PointInTime *string `json:"pointInTime,omitempty"`
@@ -63,15 +65,16 @@ func (s *Server) handleStartExecution(w http.ResponseWriter, r *http.Request) er
 	if err := decode(w, r, &req); err != nil {
 		return err
 	}
-	var pit *time.Time
+	var pit execution.PointInTime
 	if req.PointInTime != nil {
-		t, err := time.Parse(time.RFC3339, *req.PointInTime)
-		if err != nil {
-			return invalid("pointInTime", "pointInTime %q is not an RFC 3339 time", *req.PointInTime)
+		p, err := execution.ParsePointInTime(*req.PointInTime)
+		if err != nil || *req.PointInTime == "" {
+			return invalid("pointInTime", "pointInTime %q is neither an RFC 3339 time nor %q",
+				*req.PointInTime, execution.PointInTimeConsistent)
 		}
-		pit = &t
+		pit = p
 	}
-	res, err := svc.Start(r.Context(), r.PathValue("id"), req.Mode, pit, caller(r))
+	res, err := svc.StartAt(r.Context(), r.PathValue("id"), req.Mode, pit, caller(r))
 	if err != nil {
 		return executionError(err)
 	}
@@ -115,12 +118,43 @@ func (s *Server) handleGetExecution(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	v, err := svc.Get(r.Context(), r.PathValue("id"))
+	// The header alone says whether the kept body is still the
+	// execution's; its ETag is the Revision, which moves on with every
+	// change to the execution, launches included.
+	id := r.PathValue("id")
+	h, err := s.store.GetExecution(r.Context(), id)
+	if err == nil {
+		tag := etag(h.Revision)
+		if r.Header.Get("If-None-Match") == tag {
+			w.Header().Set("ETag", tag)
+			w.WriteHeader(http.StatusNotModified)
+			return nil
+		}
+		if body, ok := s.views.get(id, h.Revision); ok {
+			return writeBody(w, tag, body)
+		}
+	}
+	v, err := svc.Get(r.Context(), id)
 	if err != nil {
 		return executionError(err)
 	}
-	w.Header().Set("ETag", etag(v.Version))
-	return writeJSON(w, http.StatusOK, v)
+	body, err := json.Marshal(v)
+	if err != nil {
+		return fmt.Errorf("encode response: %w", err)
+	}
+	body = append(body, '\n')
+	s.views.put(id, v.Revision, body)
+	return writeBody(w, etag(v.Revision), body)
+}
+
+// writeBody writes an encoded JSON body with its ETag.
+func writeBody(w http.ResponseWriter, tag string, body []byte) error {
+	w.Header().Set("ETag", tag)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	// A failed write means the client has gone; there is no one to tell.
+	w.Write(body)
+	return nil
 }
 
 func (s *Server) handleControl(do func(*execution.Service) control) handlerFunc {

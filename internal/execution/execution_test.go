@@ -130,7 +130,7 @@ func TestStartWritesFrozenExecution(t *testing.T) {
 	wantExec := plan.Execution{ID: res.ExecutionID, PlanID: f.plan.ID, PlanName: "shop",
 		Mode: plan.ModeDrill, Status: plan.ExecPending, Plan: *f.plan,
 		Groups: []plan.ProtectionGroup{*f.db, *f.app}, StartedBy: "alice", CreatedAt: t0,
-		Cleanup: plan.CleanupNotStarted, Version: 1}
+		Cleanup: plan.CleanupNotStarted, Version: 1, Revision: 1}
 	ignore := cmpopts.IgnoreFields(plan.Execution{}, "LeaseOwner", "LeaseExpiry")
 	if diff := cmp.Diff(wantExec, *e, ignore, cmpopts.EquateApproxTime(time.Second)); diff != "" {
 		t.Errorf("execution mismatch (-want +got):\n%s", diff)
