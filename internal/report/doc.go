@@ -21,9 +21,11 @@
 //
 // The point in time a server was recovered to is the snapshot the
 // execution chose for it (Launch.PointInTime, set when the execution was
-// started with a point in time); without one, DRS took a fresh snapshot
-// when the launch was requested, and the point is the launch's
-// RequestTime. The achieved RPO of a server is the data it lost relative
+// started with a point in time, or with "consistent": then each wave's
+// servers share the instant WaveReport.PointInTime, and each server's
+// point is its latest snapshot at or before it); without one, DRS took a
+// fresh snapshot when the launch was requested, and the point is the
+// launch's RequestTime. The achieved RPO of a server is the data it lost relative
 // to the moment recovery was asked for: the execution's CreatedAt minus
 // that point, never below zero. For a fresh snapshot it is zero; the
 // replication lag of that moment (seconds for a healthy server) is not

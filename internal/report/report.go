@@ -76,9 +76,13 @@ type Report struct {
 	// PointInTime is the point in time the execution was asked to
 	// recover to, if any.
 	PointInTime *time.Time `json:"pointInTime,omitempty"`
-	CreatedAt   time.Time  `json:"createdAt"`
-	StartTime   *time.Time `json:"startTime,omitempty"`
-	EndTime     *time.Time `json:"endTime,omitempty"`
+	// ConsistentPointInTime reports that each wave was recovered to one
+	// instant, its WaveReport.PointInTime.
+	ConsistentPointInTime bool `json:"consistentPointInTime,omitempty"`
+
+	CreatedAt time.Time  `json:"createdAt"`
+	StartTime *time.Time `json:"startTime,omitempty"`
+	EndTime   *time.Time `json:"endTime,omitempty"`
 	// DurationSeconds is EndTime minus CreatedAt; absent until the end.
 	DurationSeconds *float64 `json:"durationSeconds,omitempty"`
 	RTOMinutes      int      `json:"rtoMinutes,omitempty"`
@@ -112,7 +116,10 @@ type WaveReport struct {
 	DurationSeconds *float64          `json:"durationSeconds,omitempty"`
 	Hooks           []plan.HookResult `json:"hookResults"`
 	Error           string            `json:"error,omitempty"`
-	Servers         []ServerReport    `json:"servers"`
+	// PointInTime is the instant the wave's servers were recovered to,
+	// with a consistent point in time.
+	PointInTime *time.Time     `json:"pointInTime,omitempty"`
+	Servers     []ServerReport `json:"servers"`
 }
 
 // ServerReport is one launch of a Report.
@@ -167,7 +174,8 @@ func Build(e *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, now 
 	r := &Report{
 		ExecutionID: e.ID, PlanID: e.PlanID, PlanName: e.PlanName, Mode: e.Mode,
 		Status: e.Status, StartedBy: e.StartedBy, Plan: e.Plan, Groups: e.Groups,
-		PointInTime: e.PointInTime, CreatedAt: e.CreatedAt, StartTime: e.StartTime,
+		PointInTime: e.PointInTime, ConsistentPointInTime: e.ConsistentPointInTime,
+		CreatedAt: e.CreatedAt, StartTime: e.StartTime,
 		EndTime: e.EndTime, RTOMinutes: e.Plan.RTOMinutes, Cleanup: e.Cleanup,
 		Waves: make([]WaveReport, len(waves)), GeneratedAt: now,
 	}
@@ -192,7 +200,7 @@ func Build(e *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, now 
 		wr := WaveReport{Index: w.Index, Name: w.Name, Status: w.Status,
 			DependsOn: def.DependsOn, Gated: def.PauseBefore, ApprovedBy: w.ApprovedBy,
 			StartTime: w.StartTime, EndTime: w.EndTime, Hooks: w.Hooks, Error: w.Error,
-			Servers: []ServerReport{}}
+			PointInTime: w.PointInTime, Servers: []ServerReport{}}
 		if wr.DependsOn == nil {
 			wr.DependsOn = []string{}
 		}
