@@ -19,13 +19,14 @@ import (
 // make one execution and one 409; two edits with one ETag make one 200 and
 // one 412.
 func TestConcurrentStartsAndEdits(t *testing.T) {
-	a, sim := hostileApp(t)
+	a, sim, token := hostileApp(t)
 	do := func(method, path string, body any, hdr ...string) *httptest.ResponseRecorder {
 		var b []byte
 		if body != nil {
 			b, _ = json.Marshal(body)
 		}
 		req := httptest.NewRequest(method, path, bytes.NewReader(b))
+		req.Header.Set("Authorization", "Bearer "+token)
 		if body != nil {
 			req.Header.Set("Content-Type", "application/json")
 		}

@@ -11,17 +11,19 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
 )
 
 // hostileApp is the wired app (API, UI, engine not started) on a SQLite
-// file and an in-process emulator.
-func hostileApp(t *testing.T) (*app, *drssim.Sim) {
+// file and an in-process emulator, and an admin token for it.
+func hostileApp(t *testing.T) (*app, *drssim.Sim, string) {
 	t.Helper()
 	for k, v := range map[string]string{"AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
 		"AWS_EC2_METADATA_DISABLED": "true", "AWS_PROFILE": "", "AWS_ENDPOINT_URL_DRS": ""} {
@@ -38,7 +40,11 @@ func hostileApp(t *testing.T) (*app, *drssim.Sim) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { a.Close() })
-	return a, sim
+	token, _, err := auth.ForStore(a.store).CreateToken(t.Context(), "reliability", auth.RoleAdmin, 24*time.Hour, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, sim, token
 }
 
 // snapshot is everything a request could have changed, as JSON.
@@ -69,9 +75,10 @@ func snapshot(t *testing.T, st store.Store) string {
 // send: each gets a clear 4xx with an error code (or, for a path that is
 // not clean, the mux's redirect to the clean path) and changes nothing.
 func TestHostileRequests(t *testing.T) {
-	a, sim := hostileApp(t)
+	a, sim, token := hostileApp(t)
 	send := func(method, target, ctype string, body []byte, hdr ...string) *httptest.ResponseRecorder {
 		req := httptest.NewRequest(method, target, bytes.NewReader(body))
+		req.Header.Set("Authorization", "Bearer "+token)
 		if ctype != "" {
 			req.Header.Set("Content-Type", ctype)
 		}

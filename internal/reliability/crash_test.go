@@ -1,6 +1,7 @@
 package reliability
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"net/http"
@@ -10,9 +11,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/client"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/plan"
+	"github.com/drsorch/drsorch/internal/store/sqlitestore"
 )
 
 // tableOut, when set, receives the crash campaign's table in Markdown.
@@ -30,6 +33,47 @@ type cluster struct {
 	sim, serve       *proc
 	c                *client.Client
 	drs              *drs.Client
+	token            string // an admin bearer token
+	store            string // the SQLite file
+}
+
+// adminToken writes an admin token into the SQLite store at path, before
+// any drsorch process opens it, and returns its secret.
+func adminToken(t *testing.T, path string) string {
+	t.Helper()
+	st, err := sqlitestore.Open(t.Context(), path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	secret, _, err := auth.ForStore(st).CreateToken(t.Context(), "reliability", auth.RoleAdmin, 24*time.Hour, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return secret
+}
+
+// tokens writes n more admin tokens into the running cluster's store.
+func (cl *cluster) tokens(n int) []string {
+	cl.t.Helper()
+	var out []string
+	for range n {
+		out = append(out, adminToken(cl.t, cl.store))
+	}
+	return out
+}
+
+// get sends an authenticated GET to the API.
+func (cl *cluster) get(ctx context.Context, hc *http.Client, path string, hdr ...string) (*http.Response, error) {
+	req, err := http.NewRequestWithContext(ctx, "GET", cl.apiURL+path, nil)
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Authorization", "Bearer "+cl.token)
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	return hc.Do(req)
 }
 
 func newCluster(t *testing.T, servers int, seed int64, store string, simEndpoint func(simAddr string) string) *cluster {
@@ -53,11 +97,14 @@ func newCluster(t *testing.T, servers int, seed int64, store string, simEndpoint
 		"--drs-endpoint", endpoint, "--region", "us-east-1", "--log-level", "warn",
 		"--lease-duration", "1s", "--poll-interval", "50ms", "--poll-max", "200ms",
 		"--drs-call-timeout", "2s", "--drs-landing-margin", "1s"}
+	cl.store = store
+	cl.token = adminToken(t, store)
 	cl.startServe()
 	var err error
 	if cl.c, err = client.New(cl.apiURL, &http.Client{Timeout: 10 * time.Second}); err != nil {
 		t.Fatal(err)
 	}
+	cl.c.Token = cl.token
 	if cl.drs, err = drs.NewClient(t.Context(), drs.Config{Region: "us-east-1", Endpoint: cl.simURL}); err != nil {
 		t.Fatal(err)
 	}

@@ -112,7 +112,7 @@ func (cl *cluster) waitReady(status int, want string) string {
 func (cl *cluster) readsWork(id string) {
 	cl.t.Helper()
 	for _, path := range []string{"/api/v1/executions/" + id, "/api/v1/recovery-plans", "/api/v1/executions/" + id + "/events"} {
-		resp, err := http.Get(cl.apiURL + path)
+		resp, err := cl.get(cl.t.Context(), http.DefaultClient, path)
 		if err != nil {
 			cl.t.Errorf("GET %s while degraded: %v", path, err)
 			continue

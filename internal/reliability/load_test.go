@@ -49,7 +49,7 @@ func (l *latencies) quantile(q float64) time.Duration {
 func TestLoadDuringDrill(t *testing.T) {
 	servers, streams, readers, maxRequests := 100, 200, 6, 20000
 	if *long {
-		servers, streams, readers, maxRequests = 300, 400, 12, 200000
+		servers, streams, readers, maxRequests = 300, 400, 24, 200000
 	}
 	const maxSlowdown = 1.5
 	cl := newCluster(t, 2*servers, 21, "", nil)
@@ -105,9 +105,14 @@ func TestLoadDuringDrill(t *testing.T) {
 	}
 	lctx, stop := context.WithTimeout(ctx, 120*time.Second)
 	defer stop()
-	get := func(kind, path string) {
+	// Every reader has a token of its own and keeps under the API's rate
+	// limit per token (50 a second), as a well-behaved client does;
+	// streams share a token per 100.
+	tokens := cl.tokens(readers + streams/100 + 1)
+	get := func(token, kind, path string) {
 		start := time.Now()
 		req, _ := http.NewRequestWithContext(lctx, "GET", cl.apiURL+path, nil)
+		req.Header.Set("Authorization", "Bearer "+token)
 		resp, err := hc.Do(req)
 		if err != nil {
 			if lctx.Err() == nil {
@@ -126,11 +131,12 @@ func TestLoadDuringDrill(t *testing.T) {
 
 	var wg sync.WaitGroup
 	var streamEvents, streamsDone atomic.Int64
-	for range streams {
+	for i := range streams {
 		wg.Go(func() {
 			start := time.Now()
 			req, _ := http.NewRequestWithContext(lctx, "GET", cl.apiURL+"/api/v1/executions/"+drill+"/events", nil)
 			req.Header.Set("Accept", "text/event-stream")
+			req.Header.Set("Authorization", "Bearer "+tokens[readers+i/100])
 			resp, err := (&http.Client{}).Do(req)
 			if err != nil {
 				fail("stream: " + err.Error())
@@ -158,16 +164,26 @@ func TestLoadDuringDrill(t *testing.T) {
 	}
 	for i := range readers {
 		wg.Go(func() {
+			tick := time.NewTicker(time.Second / 40)
+			defer tick.Stop()
+			paced := func(kind, path string) {
+				select {
+				case <-tick.C:
+				case <-lctx.Done():
+					return
+				}
+				get(tokens[i], kind, path)
+			}
 			for lctx.Err() == nil && requests.Load() < int64(maxRequests) {
 				switch i % 3 {
 				case 0:
-					get("execution", "/api/v1/executions/"+large)
+					paced("execution", "/api/v1/executions/"+large)
 				case 1:
-					get("list", "/api/v1/executions?limit=50")
-					get("list", "/api/v1/recovery-plans")
-					get("list", "/api/v1/protection-groups?limit=100")
+					paced("list", "/api/v1/executions?limit=50")
+					paced("list", "/api/v1/recovery-plans")
+					paced("list", "/api/v1/protection-groups?limit=100")
 				case 2:
-					get("events", "/api/v1/executions/"+large+"/events?limit=1000")
+					paced("events", "/api/v1/executions/"+large+"/events?limit=1000")
 				}
 			}
 		})
