@@ -59,12 +59,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs := flag.NewFlagSet("run", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "usage: drsorch run PLAN --mode drill|recovery [--point-in-time T] [--wait]")
+		fmt.Fprintln(fs.Output(), "usage: drsorch run PLAN --mode drill|recovery [--point-in-time T|consistent] [--wait]")
 		fmt.Fprintln(fs.Output(), "\nPLAN is a recovery plan's name or ID.")
 		fs.PrintDefaults()
 	}
 	mode := fs.String("mode", "", "drill or recovery")
-	pit := fs.String("point-in-time", "", "RFC 3339 time: launch each server from its latest snapshot at or before it")
+	pit := fs.String("point-in-time", "", "RFC 3339 time: launch each server from its latest snapshot at or before it; or consistent: recover each wave to one instant, the latest at which all its servers have a snapshot")
 	wait := fs.Bool("wait", false, "follow the execution to its end; exit 0 only when it completes")
 	var cf clientFlags
 	cf.add(fs)
@@ -79,13 +79,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *mode != plan.ModeDrill && *mode != plan.ModeRecovery {
 		return fmt.Errorf("run: --mode must be %s or %s", plan.ModeDrill, plan.ModeRecovery)
 	}
-	var at *time.Time
-	if *pit != "" {
-		t, err := time.Parse(time.RFC3339, *pit)
-		if err != nil {
-			return fmt.Errorf("run: --point-in-time %q is not an RFC 3339 time", *pit)
-		}
-		at = &t
+	if _, err := execution.ParsePointInTime(*pit); err != nil {
+		return fmt.Errorf("run: --point-in-time %q is neither an RFC 3339 time nor %q", *pit, execution.PointInTimeConsistent)
 	}
 	c, err := cf.client()
 	if err != nil {
@@ -95,7 +90,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	res, err := c.StartExecution(ctx, p.ID, *mode, at)
+	res, err := c.StartExecutionAt(ctx, p.ID, *mode, *pit)
 	if err != nil {
 		return describeRefusal(stderr, fmt.Sprintf("start %s of plan %q", *mode, p.Name), err)
 	}

@@ -24,7 +24,7 @@ func TestRunRefusesBadArguments(t *testing.T) {
 		{"two plans", []string{"a", "b", "--mode", "drill"}, "want one PLAN"},
 		{"no mode", []string{"shop"}, "--mode must be"},
 		{"bad mode", []string{"shop", "--mode", "test"}, "--mode must be"},
-		{"bad point in time", []string{"shop", "--mode", "recovery", "--point-in-time", "noon"}, "not an RFC 3339 time"},
+		{"bad point in time", []string{"shop", "--mode", "recovery", "--point-in-time", "noon"}, "neither an RFC 3339 time nor \"consistent\""},
 		{"bad server", []string{"shop", "--mode", "drill", "--server", "ftp://x"}, "server URL"},
 	}
 	for _, tt := range tests {

@@ -27,9 +27,19 @@ const (
 // StartExecution starts plan planID in mode ("drill" or "recovery"),
 // from the latest snapshots at or before pointInTime when it is not nil.
 func (c *Client) StartExecution(ctx context.Context, planID, mode string, pointInTime *time.Time) (execution.Result, error) {
-	body := map[string]string{"mode": mode}
+	pit := ""
 	if pointInTime != nil {
-		body["pointInTime"] = pointInTime.UTC().Format(time.RFC3339)
+		pit = pointInTime.UTC().Format(time.RFC3339)
+	}
+	return c.StartExecutionAt(ctx, planID, mode, pit)
+}
+
+// StartExecutionAt starts plan planID in mode with a point in time as
+// the API spells it: empty for none, an RFC 3339 time, or "consistent".
+func (c *Client) StartExecutionAt(ctx context.Context, planID, mode, pointInTime string) (execution.Result, error) {
+	body := map[string]string{"mode": mode}
+	if pointInTime != "" {
+		body["pointInTime"] = pointInTime
 	}
 	var res execution.Result
 	_, err := c.do(ctx, request{method: "POST",
