@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/store"
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
@@ -78,11 +79,20 @@ func (b *runner) api(ctx context.Context, er *engineRun) (*APIResult, error) {
 	id := er.ids[0]
 	discard := slog.New(slog.DiscardHandler)
 	svc := execution.New(execution.Options{Store: st, Logger: discard})
+	// The API authenticates every caller: the readers share one viewer
+	// token, with a rate limit that does not hold them back.
+	authn := auth.ForStore(st)
+	token, _, err := authn.CreateToken(ctx, "bench", auth.RoleViewer, time.Hour, "bench")
+	if err != nil {
+		return nil, fmt.Errorf("create token: %w", err)
+	}
 	srv := api.New(api.Options{
 		Store:         st,
 		DefaultRegion: benchRegion,
 		Logger:        discard,
 		Executions:    svc,
+		Auth:          authn,
+		Limiter:       auth.NewLimiter(1e9, 1e9, nil),
 	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -107,9 +117,9 @@ func (b *runner) api(ctx context.Context, er *engineRun) (*APIResult, error) {
 	go hs.Serve(ln)
 	defer hs.Close()
 
-	client := &http.Client{Transport: &http.Transport{
+	client := &http.Client{Transport: bearer{token, &http.Transport{
 		MaxIdleConns: apiReaders, MaxIdleConnsPerHost: apiReaders, DisableCompression: true,
-	}, Timeout: 30 * time.Second}
+	}}, Timeout: 30 * time.Second}
 	defer client.CloseIdleConnections()
 	base := "http://" + ln.Addr().String()
 	apiURL := base + "/api/v1/executions/" + id
@@ -282,4 +292,22 @@ func get(ctx context.Context, client *http.Client, url string, size int) error {
 		return fmt.Errorf("status %d, %d bytes, want 200 and %d", resp.StatusCode, n, size)
 	}
 	return nil
+}
+
+// bearer sends a token with every request.
+type bearer struct {
+	token string
+	next  http.RoundTripper
+}
+
+func (b bearer) RoundTrip(r *http.Request) (*http.Response, error) {
+	r = r.Clone(r.Context())
+	r.Header.Set("Authorization", "Bearer "+b.token)
+	return b.next.RoundTrip(r)
+}
+
+func (b bearer) CloseIdleConnections() {
+	if t, ok := b.next.(interface{ CloseIdleConnections() }); ok {
+		t.CloseIdleConnections()
+	}
 }

@@ -111,7 +111,7 @@ const methodText = `## Method
 
 - **Emulated time.** The engine (package engine, default options: rounds
   every 5 s, a region's jobs polled 5 s to 60 s apart, closer as they near
-  their expected end) and the emulator (package drssim) share a fake clock.
+  their expected end, expected from each job's own servers) and the emulator (package drssim) share a fake clock.
   ` + "`drsorch bench`" + ` runs a round with Reconcile, then moves the clock on by the
   engine's round interval, exactly what the engine's own loop does, with no
   time spent inside a round. The real DRS client (aws-sdk-go-v2) talks to the
@@ -274,16 +274,13 @@ func (p *printer) makespan(r *Report) {
 	p.f("the polling. %s", packingText)
 }
 
-const packingText = `The engine cuts a wave into batches in the order of its launch records,
-which knows nothing of their durations, so the long (Windows) servers are scattered over many jobs, and a
-job holds its 100 places of the 500 until its slowest server is done.
-Sorting a wave's servers longest first puts them together in few long
-jobs, while the short jobs cycle through the remaining places. The engine
-cannot know each server's exact time, but it can know the class: the
-source server's operating system (DescribeSourceServers) or the last
-drill's launch time per server. Ordering each wave's PENDING launches by
-that, longest first, before cutting batches is the obvious cheap fix; it
-belongs to the engine's scheduler and is not made here.
+const packingText = `The engine cuts a wave into batches longest expected
+first: each launch carries its source server's OS (recorded when the
+execution starts), Windows servers are expected to take longer, and
+batches are cut from the wave's PENDING launches in that order, so the
+long servers share few jobs while the short jobs cycle through the
+remaining places. What is left is in-class order (the engine knows the
+class, not each server's time) and how soon freed places are seen.
 
 `
 
@@ -374,17 +371,16 @@ func (p *printer) transitions(r *Report) {
 
 const transitionText = `A drsorch transition is the time the engine takes to see the wave's last
 job end: the next wave's first request goes out in that same round (the
-engine's TestLargePlan asserts it). It
-polls a region's jobs at half the distance to their expected end (the
-moving average of its jobs' request-to-end times), 5 s to 60 s apart. Once
-a job is past that expected end, polls spread out again (half the time
-since it), up to 60 s, so a job longer than the average (a batch holding a
-Windows server, when most are Linux-only) is seen late, by up to a minute
-(the "jobs seen ending" column of section 1).
-A cheap fix in the polling: poll overdue jobs at the shortest interval
-(or expect each batch's end from its own servers rather than from the
-average), since a job past its expected end is the likeliest to end next.
-Described here, not made: the engine is not this package's.
+engine's TestLargePlan asserts it). It expects each job's end from its own
+servers: the moving average of request-to-end times of jobs whose slowest
+server is of the same class (Windows or not, from the OS on the launch),
+scaled from the other class until one such job has ended. It polls a
+region's jobs at half the distance to the nearest expected end, 5 s to 60 s
+apart, at 5 s from twice the spread seen before that end to a quarter of
+the expected duration after it, and spreads out again only beyond that.
+A job that ends well before its class's average (a batch with few Windows
+servers, when most hold many) or long after it (the first of its class,
+before any has been seen) is still seen late, by up to a minute.
 
 `
 
@@ -453,12 +449,13 @@ func (p *printer) api(a *APIResult, cores int) {
 	p.f("%s", apiText)
 }
 
-const apiText = `The ceiling only copies bytes; the API reads the header, the waves and
-every launch record from SQLite and encodes them again for every request.
-The obvious cheap fix, outside this package: keep the encoded
-body of an execution keyed by its version (the ETag the handler already
-sends) and answer If-None-Match with 304, so that an ended execution, which
-never changes, is read and encoded once.
+const apiText = `The API keeps the encoded body of each execution (64 MB, least recently
+used first out) with the execution's Revision, which the store moves on with
+every commit to the execution; a request reads the header alone, compares
+the revision and writes the kept bytes, and answers If-None-Match with 304.
+The one-request costs above are those of a miss (the first request after a
+change); the load measures hits, as readers of an execution that does not
+change in between see them.
 
 `
 
