@@ -59,3 +59,50 @@ func TestConflictSplitsBatch(t *testing.T) {
 		h.checkOnce(id, 1)
 	})
 }
+
+// TestBusyServerLaunchesLater has a server busy in a job that does end:
+// it leaves its batch, waits alone, and launches once the other job is
+// done; its waiting mark goes when its own job starts.
+func TestBusyServerLaunchesLater(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, drssim.Options{Servers: 10}, 1)
+		cl, err := h.src.For(h.ctx, testAccount, testRegion)
+		must(t, err)
+		busyID := h.servers[1]
+		_, err = cl.StartRecovery(h.ctx, []drs.ServerLaunch{{SourceServerID: busyID}}, true, nil)
+		must(t, err)
+
+		id := h.start(plan.ModeDrill, chain(wave("a", 4)))
+		e := h.engine("e1", nil)
+		var marked bool
+		h.until(e, 1000, func() bool {
+			for _, l := range h.launches(id) {
+				if l.SourceServerID != busyID {
+					continue
+				}
+				if strings.HasPrefix(l.Error, busyMark) { // PENDING or, already in its own batch, REQUESTED
+					marked = true
+				}
+				if l.Status == plan.LaunchLaunching {
+					if l.Error != "" {
+						t.Errorf("busy server LAUNCHING with error %q, want none", l.Error)
+					}
+					return true
+				}
+			}
+			return false
+		})
+		if !marked {
+			t.Errorf("the busy server was never marked as waiting")
+		}
+		if ex := h.finish(e, id, 1000); ex.Status != plan.ExecCompleted {
+			t.Errorf("status %s, want COMPLETED", ex.Status)
+		}
+		for _, l := range h.launches(id) {
+			if l.Status != plan.LaunchLaunched || l.Error != "" {
+				t.Errorf("server %s: %s %q, want LAUNCHED", l.SourceServerID, l.Status, l.Error)
+			}
+		}
+	})
+}

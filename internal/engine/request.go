@@ -260,6 +260,9 @@ func (e *Engine) adopt(ctx context.Context, r *run, b *plan.Batch, job drs.Job, 
 		case b.Kind == plan.BatchLaunch && l.Status == plan.LaunchRequested:
 			l.Status = plan.LaunchLaunching
 			l.JobID = job.ID
+			if busy(l) {
+				l.Error = "" // no longer waiting
+			}
 			c.launch(l)
 		case b.Kind == plan.BatchTerminate && l.Status == plan.LaunchTerminating:
 			l.TerminateJobID = job.ID
