@@ -4,12 +4,15 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/cookiejar"
 	"net/url"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -17,6 +20,8 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/auth"
+	"github.com/drsorch/drsorch/internal/auth/authtest"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/engine"
@@ -37,7 +42,10 @@ const browserScale = 600
 
 // startApp serves the whole application, API and UI, on a loopback port
 // with the engine running against the in-process emulator.
-func startApp(t *testing.T) (string, *drssim.Sim) {
+// startApp serves the API and the UI on a port of 127.0.0.1 and returns
+// its base URL, the emulator, an admin token to sign in with, and a
+// drill-operator's.
+func startApp(t *testing.T) (string, *drssim.Sim, string, string) {
 	t.Helper()
 	t.Setenv("AWS_ACCESS_KEY_ID", "test")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "test")
@@ -88,7 +96,47 @@ func startApp(t *testing.T) (string, *drssim.Sim) {
 		eng.Stop()
 		st.Close()
 	})
-	return "http://" + ln.Addr().String(), sim
+	return "http://" + ln.Addr().String(), sim, authtest.AdminToken(t, st),
+		authtest.Token(t, st, auth.RoleDrillOperator)
+}
+
+// formClient returns an HTTP client signed in with token, as a browser
+// without JavaScript would be.
+func formClient(t *testing.T, base, token, page string) *http.Client {
+	t.Helper()
+	jar, err := cookiejar.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &http.Client{Jar: jar, Timeout: 30 * time.Second}
+	resp, err := c.PostForm(base+"/signin", url.Values{"token": {token}, "next": {page}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 200 || resp.Request.URL.Path != page {
+		t.Fatalf("sign in without JavaScript: status %d at %s", resp.StatusCode, resp.Request.URL)
+	}
+	return c
+}
+
+// csrfOf reads the CSRF token from a page's forms, as a browser submits it.
+func csrfOf(t *testing.T, c *http.Client, page string) string {
+	t.Helper()
+	resp, err := c.Get(page)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	b, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`name="_csrf" value="([^"]+)"`).FindSubmatch(b)
+	if m == nil {
+		t.Fatalf("no CSRF token on %s", page)
+	}
+	return string(m[1])
 }
 
 // testWriter sends log lines to the test log.
@@ -305,11 +353,25 @@ func fill(fields ...string) chromedp.Action[chromedp.Void] {
 // the drill cleaned up.
 func TestBrowser(t *testing.T) {
 	ctx := newBrowser(t)
-	base, sim := startApp(t)
+	base, sim, token, operator := startApp(t)
 	b := &browser{t: t, ctx: ctx, base: base, dir: artifacts(t)}
 	t.Logf("screenshots in %s", b.dir)
 	start := time.Now()
 
+	// Signed out, every page leads to the sign-in form; a wrong token is
+	// refused there, the right one signs in.
+	b.open("/groups")
+	if got := eval[string](b, "location.pathname"); got != "/signin" {
+		t.Fatalf("signed out, /groups went to %s", got)
+	}
+	b.shot("signin")
+	b.do("type a wrong token", fill("token", "drs_wrong"))
+	b.submit("sign in wrongly", "#signin", chromedp.WaitVisible(chromedp.ID("page-error")))
+	b.do("type the token", fill("token", token))
+	b.submit("sign in", "#signin", chromedp.WaitVisible(chromedp.ID("signout")))
+	if got := eval[string](b, "location.pathname"); got != "/groups" {
+		t.Errorf("signed in at %s, want /groups", got)
+	}
 	b.open("/")
 	b.shot("overview-empty")
 
@@ -383,7 +445,9 @@ func TestBrowser(t *testing.T) {
 	if n := eval[int](b, `document.querySelectorAll('section[data-wave="web"] a.ec2').length`); n != 0 {
 		t.Fatalf("%d instances of the gated wave before its approval", n)
 	}
-	resp, err := http.PostForm(base+execURL+"/waves/web/approve", url.Values{"confirm": {"yes"}})
+	other := formClient(t, base, operator, execURL)
+	resp, err := other.PostForm(base+execURL+"/waves/web/approve",
+		url.Values{"confirm": {"yes"}, "_csrf": {csrfOf(t, other, base+execURL)}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -445,5 +509,12 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("the execution page is %d pixels wide on a 390-pixel screen", w)
 	}
 	b.shot("execution-narrow")
+
+	// Signing out ends the session: pages lead to the sign-in form again.
+	b.submit("sign out", "#signout", chromedp.WaitVisible(chromedp.ID("signin")))
+	b.open("/executions")
+	if got := eval[string](b, "location.pathname"); got != "/signin" {
+		t.Errorf("signed out, /executions went to %s", got)
+	}
 	t.Logf("browser test took %v", time.Since(start).Round(time.Millisecond))
 }

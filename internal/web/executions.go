@@ -2,7 +2,6 @@ package web
 
 import (
 	"fmt"
-	"html/template"
 	"net/http"
 	"slices"
 	"time"
@@ -40,8 +39,12 @@ type timelineRow struct {
 	execution.WaveView
 	Gated    bool
 	Duration time.Duration
-	// Style places the wave's bar on the timeline.
-	Style template.CSS
+	// Bar says whether the wave has a bar on the timeline, and Left and
+	// Width place it, in percent of the execution's span. They are SVG
+	// attributes rather than a style attribute, which the page's Content
+	// Security Policy refuses.
+	Bar         bool
+	Left, Width float64
 }
 
 func (s *Server) executionShow(w http.ResponseWriter, r *http.Request) error {
@@ -127,7 +130,7 @@ func timeline(v *execution.View, now time.Time) []timelineRow {
 		width := float64(we.Sub(*w.StartTime)) / float64(span) * 100
 		left = min(max(left, 0), 100)
 		width = min(max(width, 1), 100-left)
-		rows[i].Style = template.CSS(fmt.Sprintf("margin-left:%.1f%%;width:%.1f%%", left, width))
+		rows[i].Bar, rows[i].Left, rows[i].Width = true, left, width
 	}
 	return rows
 }

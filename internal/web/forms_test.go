@@ -320,7 +320,7 @@ func TestStartDrillAndRecovery(t *testing.T) {
 	}
 	id := strings.TrimPrefix(rec.Header().Get("Location"), "/executions/")
 	v, err := e.exec.Get(ctx, id)
-	if err != nil || v.Mode != plan.ModeRecovery || v.StartedBy != "web" {
+	if err != nil || v.Mode != plan.ModeRecovery || !strings.HasPrefix(v.StartedBy, "test-admin (") {
 		t.Fatalf("started: %+v, %v", v, err)
 	}
 

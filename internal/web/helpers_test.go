@@ -14,6 +14,8 @@ import (
 	"testing"
 
 	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/auth"
+	"github.com/drsorch/drsorch/internal/auth/authtest"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/execution"
@@ -33,6 +35,9 @@ type env struct {
 	api   *api.Server
 	web   *Server
 	logs  *strings.Builder
+	// session is the value of an admin's session cookie, which serve
+	// sends unless the request has a session cookie of its own.
+	session string
 
 	db, app plan.ProtectionGroup
 	plan    plan.RecoveryPlan
@@ -71,6 +76,7 @@ func newEnv(t *testing.T) *env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	e.session = e.signIn(auth.RoleAdmin)
 
 	for _, tier := range []string{"db", "app"} {
 		g := plan.ProtectionGroup{Name: "shop-" + tier, Region: "us-east-1",
@@ -119,6 +125,13 @@ func (e *env) get(path string, cookies ...*http.Cookie) (*httptest.ResponseRecor
 // post submits a form.
 func (e *env) post(path string, form url.Values) (*httptest.ResponseRecorder, doc) {
 	e.t.Helper()
+	if _, ok := form["_csrf"]; !ok && e.session != "" {
+		f := url.Values{"_csrf": {auth.CSRFToken(e.session)}}
+		for k, v := range form {
+			f[k] = v
+		}
+		form = f
+	}
 	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return e.serve(req)
@@ -126,9 +139,23 @@ func (e *env) post(path string, form url.Values) (*httptest.ResponseRecorder, do
 
 func (e *env) serve(req *http.Request) (*httptest.ResponseRecorder, doc) {
 	e.t.Helper()
+	if _, err := req.Cookie(auth.SessionCookie); err != nil && e.session != "" {
+		req.AddCookie(&http.Cookie{Name: auth.SessionCookie, Value: e.session})
+	}
 	rec := httptest.NewRecorder()
 	e.web.Handler().ServeHTTP(rec, req)
 	return rec, doc(rec.Body.String())
+}
+
+// signIn opens a session of a new token of role and returns the value of
+// its cookie.
+func (e *env) signIn(role auth.Role) string {
+	e.t.Helper()
+	secret, _, _, err := auth.ForStore(e.store).SignIn(e.t.Context(), authtest.Token(e.t, e.store, role))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return secret
 }
 
 // startDrill starts a drill of the env's plan through the service.

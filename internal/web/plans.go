@@ -147,10 +147,6 @@ func (s *Server) planStart(w http.ResponseWriter, r *http.Request) error {
 	return redirect(w, r, "/executions/"+res.ExecutionID)
 }
 
-// caller names who acts, for the execution's events.
-// TODO: the signed-in user, once the UI has sessions.
-func caller(r *http.Request) string { return "web" }
-
 // planForm is the data of the plan editor.
 type planForm struct {
 	layout

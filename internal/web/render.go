@@ -68,6 +68,8 @@ type layout struct {
 	Warnings []string
 	// Error says why the action just tried failed.
 	Error string
+	// User and Role name who is signed in; empty on the sign-in page.
+	User, Role string
 }
 
 // Layout returns l, so that every page's data, embedding a layout, gives
@@ -86,6 +88,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	if err := t.ExecuteTemplate(&buf, name, data); err != nil {
 		return fmt.Errorf("render %s/%s: %w", page, name, err)
 	}
+	out := fillCSRF(r, buf.Bytes())
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
@@ -93,7 +96,7 @@ func (s *Server) render(w http.ResponseWriter, r *http.Request, status int, page
 	h.Set("Referrer-Policy", "same-origin")
 	w.WriteHeader(status)
 	// A failed write means the client went away: nobody is left to tell.
-	w.Write(buf.Bytes())
+	w.Write(out)
 	return nil
 }
 
@@ -103,6 +106,11 @@ func (s *Server) page(w http.ResponseWriter, r *http.Request, status int, page s
 		if l, ok := data.(interface{ Layout() *layout }); ok {
 			l.Layout().Notice = fl.Notice
 			l.Layout().Warnings = fl.Warnings
+		}
+	}
+	if a := requestAuth(r.Context()); a != nil && a.ok {
+		if l, ok := data.(interface{ Layout() *layout }); ok {
+			l.Layout().User, l.Layout().Role = a.p.Name, string(a.p.Role)
 		}
 	}
 	return s.render(w, r, status, page, "base.tmpl", data)

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
@@ -55,6 +56,15 @@ type Options struct {
 	Readiness Readiness
 	// Deliveries lists recent notification deliveries, for the overview.
 	Deliveries api.Deliveries
+
+	// Auth checks sign-ins and sessions; nil means auth.ForStore of
+	// Store, which signs nobody in when the store keeps no tokens.
+	Auth *auth.Service
+	// Audit records every form posted; nil means one on Store.
+	Audit *auth.Auditor
+	// Limiter bounds each token's request rate; nil means the API's
+	// default.
+	Limiter *auth.Limiter
 }
 
 // Server is the web UI. It is safe for concurrent use.
@@ -70,8 +80,20 @@ type Server struct {
 	readiness     Readiness
 	deliveries    api.Deliveries
 
+	auth    *auth.Service
+	audit   *auth.Auditor
+	limiter *auth.Limiter
+
 	pages   *pages
+	routes  []Route
 	handler http.Handler
+}
+
+// Route is one registered page or form, and what it requires of its
+// caller.
+type Route struct {
+	Pattern string
+	Access  auth.Access
 }
 
 // New returns a Server with its pages parsed and its routes registered.
@@ -91,6 +113,9 @@ func New(opts Options) (*Server, error) {
 		reports:       opts.Reports,
 		readiness:     opts.Readiness,
 		deliveries:    opts.Deliveries,
+		auth:          opts.Auth,
+		audit:         opts.Audit,
+		limiter:       opts.Limiter,
 		pages:         pg,
 	}
 	if s.log == nil {
@@ -100,56 +125,79 @@ func New(opts Options) (*Server, error) {
 	if s.now == nil {
 		s.now = time.Now
 	}
+	if s.auth == nil {
+		s.auth = auth.ForStore(s.store)
+	}
+	if s.audit == nil {
+		s.audit = auth.NewAuditor(s.store, s.log)
+	}
+	if s.limiter == nil {
+		s.limiter = auth.NewLimiter(api.DefaultRateLimit, api.DefaultRateBurst, nil)
+	}
 	mux := http.NewServeMux()
+	s.routes = append(s.routes, Route{Pattern: "GET /static/", Access: auth.Public})
 	mux.Handle("GET /static/", staticHandler())
-	s.handle(mux, "GET /{$}", s.overview)
-	s.handle(mux, "GET /servers", s.serverList)
-	s.handle(mux, "GET /groups", s.groupList)
-	s.handle(mux, "GET /groups/new", s.groupNew)
-	s.post(mux, "/groups/new", s.groupSubmit)
-	s.handle(mux, "GET /groups/{id}", s.groupEdit)
-	s.post(mux, "/groups/{id}", s.groupSubmit)
-	s.handle(mux, "GET /plans", s.planList)
-	s.handle(mux, "GET /plans/new", s.planNew)
-	s.post(mux, "/plans/new", s.planSubmit)
-	s.handle(mux, "GET /plans/{id}", s.planShow)
-	s.handle(mux, "GET /plans/{id}/edit", s.planEdit)
-	s.handle(mux, "GET /plans/{id}/predict", s.planPredict)
-	s.post(mux, "/plans/{id}/edit", s.planSubmit)
-	s.post(mux, "/plans/{id}/start", s.planStart)
-	s.handle(mux, "GET /executions", s.history)
-	s.handle(mux, "GET /executions/{id}", s.executionShow)
-	s.post(mux, "/executions/{id}/waves/{wave}/approve", s.executionControl)
-	s.post(mux, "/executions/{id}/{action}", s.executionControl)
-	s.handle(mux, "/", func(w http.ResponseWriter, r *http.Request) error {
+	s.handle(mux, "GET /signin", auth.Public, s.signInPage)
+	s.post(mux, "/signin", auth.Public, s.signIn)
+	s.post(mux, "/signout", auth.View, s.signOut)
+	s.handle(mux, "GET /{$}", auth.View, s.overview)
+	s.handle(mux, "GET /servers", auth.View, s.serverList)
+	s.handle(mux, "GET /groups", auth.View, s.groupList)
+	s.handle(mux, "GET /groups/new", auth.View, s.groupNew)
+	s.post(mux, "/groups/new", auth.Admin, s.groupSubmit)
+	s.handle(mux, "GET /groups/{id}", auth.View, s.groupEdit)
+	s.post(mux, "/groups/{id}", auth.Admin, s.groupSubmit)
+	s.handle(mux, "GET /plans", auth.View, s.planList)
+	s.handle(mux, "GET /plans/new", auth.View, s.planNew)
+	s.post(mux, "/plans/new", auth.Admin, s.planSubmit)
+	s.handle(mux, "GET /plans/{id}", auth.View, s.planShow)
+	s.handle(mux, "GET /plans/{id}/edit", auth.View, s.planEdit)
+	s.handle(mux, "GET /plans/{id}/predict", auth.View, s.planPredict)
+	s.post(mux, "/plans/{id}/edit", auth.Admin, s.planSubmit)
+	s.post(mux, "/plans/{id}/start", startAccess, s.planStart)
+	s.handle(mux, "GET /executions", auth.View, s.history)
+	s.handle(mux, "GET /executions/{id}", auth.View, s.executionShow)
+	s.post(mux, "/executions/{id}/waves/{wave}/approve", auth.Operate(s.store), s.executionControl)
+	s.post(mux, "/executions/{id}/{action}", auth.Operate(s.store), s.executionControl)
+	s.handle(mux, "/", auth.View, func(w http.ResponseWriter, r *http.Request) error {
 		return &httpError{status: http.StatusNotFound, msg: "there is no page at " + r.URL.Path}
 	})
-	s.handler = s.recoverer(mux)
+	s.handler = api.SecurityHeaders(s.recoverer(mux))
 	return s, nil
 }
 
 // Handler returns the http.Handler serving every page.
 func (s *Server) Handler() http.Handler { return s.handler }
 
+// Routes returns the registered pages and forms in registration order.
+func (s *Server) Routes() []Route { return append([]Route(nil), s.routes...) }
+
 // handlerFunc is a page handler that returns its error for adapt to show.
 type handlerFunc func(w http.ResponseWriter, r *http.Request) error
 
-func (s *Server) handle(mux *http.ServeMux, pattern string, h handlerFunc) {
-	mux.Handle(pattern, s.adapt(h))
+// handle registers a page with the access it requires.
+func (s *Server) handle(mux *http.ServeMux, pattern string, access auth.Access, h handlerFunc) {
+	s.routes = append(s.routes, Route{Pattern: pattern, Access: access})
+	mux.Handle(pattern, s.guard(access, false, s.adapt(h)))
 }
 
 // post registers a form handler. Every form of the UI goes through it, so
-// that a CSRF check can be added in one place.
-func (s *Server) post(mux *http.ServeMux, path string, h handlerFunc) {
-	mux.Handle("POST "+path, s.adapt(func(w http.ResponseWriter, r *http.Request) error {
+// that the CSRF check, the access check and the audit record are made in
+// this one place.
+func (s *Server) post(mux *http.ServeMux, path string, access auth.Access, h handlerFunc) {
+	pattern := "POST " + path
+	s.routes = append(s.routes, Route{Pattern: pattern, Access: access})
+	form := s.adapt(func(w http.ResponseWriter, r *http.Request) error {
 		r.Body = http.MaxBytesReader(w, r.Body, maxForm)
 		if err := r.ParseForm(); err != nil {
 			return pageError(http.StatusBadRequest, "the form could not be read: %v", err)
 		}
-		// TODO: check the CSRF token the _csrf partial will carry, once the
-		// UI has sessions.
+		if err := s.checkForm(r, access); err != nil {
+			return err
+		}
 		return h(w, r)
-	}))
+	})
+	mux.Handle(pattern, s.guard(access, true, s.audited(pattern, form)))
 }
 
 // maxForm bounds a form body; the largest, a plan's editor, is far below.
