@@ -87,10 +87,24 @@ type Options struct {
 	// HookClient makes the webhook calls (default: a plain http.Client;
 	// each attempt has the hook's own timeout).
 	HookClient *http.Client
+	// Audit, when set, is told of every call that changes something in
+	// AWS (StartRecovery, TerminateRecoveryInstances) once it returns.
+	Audit func(ctx context.Context, a Action)
 
 	// crashAt, when it returns true at a named step, aborts the round as
 	// if the process had been killed there (tests only).
 	crashAt func(step string) bool
+}
+
+// Action is one call the engine made to AWS that changes something, for
+// the audit trail. Err is the call's error, nil when it succeeded.
+type Action struct {
+	Operation         string
+	AccountID, Region string
+	ExecutionID, Mode string
+	BatchID, JobID    string
+	Servers           int
+	Err               error
 }
 
 // errCrash aborts a round at a test crash point.

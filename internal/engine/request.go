@@ -169,6 +169,14 @@ func (e *Engine) request(ctx context.Context, r *run, b *plan.Batch, ls []*plan.
 		job, err = cl.TerminateRecoveryInstances(cctx, ids)
 	}
 	cancel()
+	if e.opts.Audit != nil {
+		op := "StartRecovery"
+		if b.Kind != plan.BatchLaunch {
+			op = "TerminateRecoveryInstances"
+		}
+		e.opts.Audit(ctx, Action{Operation: op, AccountID: b.AccountID, Region: b.Region,
+			ExecutionID: r.ex.ID, Mode: r.ex.Mode, BatchID: b.ID, JobID: job.ID, Servers: len(ls), Err: err})
+	}
 	if cerr := e.crash(b.Kind + "_request_returned"); cerr != nil {
 		return cerr
 	}
