@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/engine"
 	"github.com/drsorch/drsorch/internal/execution"
@@ -46,6 +47,9 @@ type appConfig struct {
 	Evidence evidenceConfig
 	// Accounts says how DRS is reached in other accounts.
 	Accounts accountsConfig
+	// TLSCert and TLSKey, when both set, make serve answer HTTPS with
+	// that certificate and key (PEM files).
+	TLSCert, TLSKey string
 }
 
 // engineConfig is the part of appConfig that tunes the engine.
@@ -95,6 +99,13 @@ type app struct {
 	// shutdownGrace is how long serve lets requests finish on shutdown
 	// before it closes their connections.
 	shutdownGrace time.Duration
+
+	// auth checks tokens and sessions for the API and the UI alike;
+	// audit records what they change and what the engine does in AWS.
+	auth  *auth.Service
+	audit *auth.Auditor
+	// tlsCert and tlsKey are the files of serve's certificate, if any.
+	tlsCert, tlsKey string
 }
 
 // newApp opens the store and builds the DRS clients and the API. It makes
@@ -124,11 +135,21 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		drs:           clients,
 		mux:           http.NewServeMux(),
 		shutdownGrace: 10 * time.Second,
+		auth:          auth.ForStore(st),
+		audit:         auth.NewAuditor(st, log),
+		tlsCert:       cfg.TLSCert,
+		tlsKey:        cfg.TLSKey,
 	}
+	if (cfg.TLSCert == "") != (cfg.TLSKey == "") {
+		st.Close()
+		return nil, errors.New("--tls-cert and --tls-key go together")
+	}
+	owner := engineOwner(cfg.Engine.Owner)
 	a.engine = engine.New(engine.Options{
+		Audit:         engineAudit(a.audit, owner),
 		Store:         st,
 		DRS:           engine.FromClients(clients),
-		Owner:         engineOwner(cfg.Engine.Owner),
+		Owner:         owner,
 		Logger:        log,
 		LeaseDuration: cfg.Engine.LeaseDuration,
 		PollMin:       cfg.Engine.PollInterval,
@@ -149,6 +170,9 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	if a.notifier != nil {
 		deliveries = a.notifier
 	}
+	// One limiter: a token's requests to the API and the UI share a
+	// bucket.
+	limiter := auth.NewLimiter(api.DefaultRateLimit, api.DefaultRateBurst, nil)
 	a.api = api.New(api.Options{
 		Store:         st,
 		DRS:           api.SourceServersFunc(a.sourceServers),
@@ -160,6 +184,9 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Deliveries:    deliveries,
 		Ready: readyChecks(storeFileCheck(cfg.Store),
 			func(context.Context) error { return a.engine.Health() }),
+		Auth:    a.auth,
+		Audit:   a.audit,
+		Limiter: limiter,
 	})
 	h := a.api.Handler()
 	a.mux.Handle("/api/", h)
@@ -176,6 +203,9 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Reports:       a.reports,
 		Readiness:     a.readiness,
 		Deliveries:    deliveries,
+		Auth:          a.auth,
+		Audit:         a.audit,
+		Limiter:       limiter,
 	})
 	if err != nil {
 		st.Close()
@@ -183,6 +213,25 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	}
 	a.mux.Handle("/", ui.Handler())
 	return a, nil
+}
+
+// engineAudit records the engine's calls that change something in AWS.
+func engineAudit(a *auth.Auditor, owner string) func(context.Context, engine.Action) {
+	return func(ctx context.Context, x engine.Action) {
+		e := store.AuditEntry{
+			Actor:       "engine " + owner,
+			Action:      "drs:" + x.Operation,
+			Target:      strings.Trim(x.AccountID+"/"+x.Region, "/"),
+			Outcome:     "ok",
+			ExecutionID: x.ExecutionID,
+			BatchID:     x.BatchID,
+			JobID:       x.JobID,
+		}
+		if x.Err != nil {
+			e.Outcome, e.Error = "error", x.Err.Error()
+		}
+		a.Record(ctx, e)
+	}
 }
 
 // engineOwner returns owner, or one made of the host name and process ID
@@ -236,7 +285,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	base, cancelBase := context.WithCancel(context.WithoutCancel(ctx))
 	defer cancelBase()
 	srv := &http.Server{
-		Handler:           a.mux,
+		Handler:           api.SecurityHeaders(a.mux),
+		MaxHeaderBytes:    64 << 10,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       time.Minute,
 		// No WriteTimeout: event streams stay open for as long as an
@@ -251,8 +301,14 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	stopEvidence := a.startEvidence(ctx)
 	defer stopEvidence()
 	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	a.log.Info("listening", "addr", ln.Addr().String())
+	go func() {
+		if a.tlsCert != "" {
+			errc <- srv.ServeTLS(ln, a.tlsCert, a.tlsKey)
+			return
+		}
+		errc <- srv.Serve(ln)
+	}()
+	a.log.Info("listening", "addr", ln.Addr().String(), "tls", a.tlsCert != "")
 
 	select {
 	case err := <-errc:

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"github.com/drsorch/drsorch/internal/auth/authtest"
 	"io"
 	"net"
 	"net/http"
@@ -97,16 +98,25 @@ func TestAppServe(t *testing.T) {
 	go func() { done <- a.serve(ctx, ln) }()
 	base := "http://" + ln.Addr().String()
 
+	token := authtest.AdminToken(t, a.store)
+	noRedirect := &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}
 	for _, tc := range []struct {
 		method, path, body string
+		token              string
 		want               int
 	}{
-		{"GET", "/healthz", "", http.StatusOK},
-		{"GET", "/readyz", "", http.StatusOK},
-		{"GET", "/api/v1/openapi.json", "", http.StatusOK},
-		{"POST", "/api/v1/protection-groups", `{"name": "db", "sourceServerIds": ["s-00000000000000001"]}`, http.StatusCreated},
-		{"GET", "/api/v1/protection-groups", "", http.StatusOK},
-		{"GET", "/nothing", "", http.StatusNotFound},
+		{"GET", "/healthz", "", "", http.StatusOK},
+		{"GET", "/readyz", "", "", http.StatusOK},
+		{"GET", "/api/v1/openapi.json", "", "", http.StatusUnauthorized},
+		{"GET", "/api/v1/openapi.json", "", token, http.StatusOK},
+		{"POST", "/api/v1/protection-groups", `{"name": "db", "sourceServerIds": ["s-00000000000000001"]}`, "", http.StatusUnauthorized},
+		{"POST", "/api/v1/protection-groups", `{"name": "db", "sourceServerIds": ["s-00000000000000001"]}`, token, http.StatusCreated},
+		{"GET", "/api/v1/protection-groups", "", token, http.StatusOK},
+		{"GET", "/api/v1/audit", "", token, http.StatusOK},
+		{"GET", "/nothing", "", "", http.StatusSeeOther},
+		{"GET", "/signin", "", "", http.StatusOK},
 	} {
 		req, err := http.NewRequest(tc.method, base+tc.path, strings.NewReader(tc.body))
 		if err != nil {
@@ -115,7 +125,10 @@ func TestAppServe(t *testing.T) {
 		if tc.body != "" {
 			req.Header.Set("Content-Type", "application/json")
 		}
-		resp, err := http.DefaultClient.Do(req)
+		if tc.token != "" {
+			req.Header.Set("Authorization", "Bearer "+tc.token)
+		}
+		resp, err := noRedirect.Do(req)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -123,6 +136,11 @@ func TestAppServe(t *testing.T) {
 		resp.Body.Close()
 		if resp.StatusCode != tc.want {
 			t.Errorf("%s %s: %d %s, want %d", tc.method, tc.path, resp.StatusCode, b, tc.want)
+		}
+		for _, h := range []string{"Content-Security-Policy", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy"} {
+			if resp.Header.Get(h) == "" {
+				t.Errorf("%s %s: no %s header", tc.method, tc.path, h)
+			}
 		}
 	}
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"errors"
+	"github.com/drsorch/drsorch/internal/auth/authtest"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
@@ -29,6 +30,7 @@ func TestApplyExportApplyRealAPI(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	srv := httptest.NewServer(api.New(api.Options{Store: st, DefaultRegion: "us-east-1"}).Handler())
 	t.Cleanup(srv.Close)
+	t.Setenv("DRSORCH_TOKEN", authtest.AdminToken(t, st))
 
 	code, out, errs := runCLI(t, "apply", "-f", "../../examples/shop.yaml", "--server", srv.URL)
 	if code != 0 {
@@ -76,6 +78,7 @@ func TestApplyExportApplyRealAPI(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.Token = os.Getenv("DRSORCH_TOKEN")
 	_, _, err = c.CreateGroup(t.Context(), plan.ProtectionGroup{Name: "x", Region: "moon-1",
 		SourceServerIDs: []string{"s-1"}})
 	var ae *client.Error
@@ -100,6 +103,7 @@ func TestApplyMovesServersRealAPI(t *testing.T) {
 	t.Cleanup(func() { st.Close() })
 	srv := httptest.NewServer(api.New(api.Options{Store: st, DefaultRegion: "us-east-1"}).Handler())
 	t.Cleanup(srv.Close)
+	t.Setenv("DRSORCH_TOKEN", authtest.AdminToken(t, st))
 
 	const x, y, z = "s-0000000000000000a", "s-0000000000000000b", "s-0000000000000000c"
 	file := func(a, b, c string) string {

@@ -8,10 +8,13 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
@@ -88,6 +91,10 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 type demo struct {
 	*app
 	sim *drssim.Sim
+	// token is the demo's admin token; freshToken says whether this run
+	// made it.
+	token      string
+	freshToken bool
 }
 
 // newDemo builds the emulator and the app on it, and stores the sample
@@ -128,8 +135,9 @@ func newDemo(ctx context.Context, cfg demoConfig, stderr io.Writer) (*demo, erro
 	if err != nil {
 		return nil, err
 	}
-	// The emulator's control API, to look at launches and instances.
-	a.mux.Handle("/_sim/", sim)
+	// The emulator's control API, to look at launches and instances (and
+	// to inject faults: admins only for anything but reading).
+	a.mux.Handle("/_sim/", a.signedIn(sim))
 	if err := seedDemo(ctx, a.store); err != nil {
 		a.Close()
 		return nil, err
@@ -138,7 +146,58 @@ func newDemo(ctx context.Context, cfg demoConfig, stderr io.Writer) (*demo, erro
 		a.Close()
 		return nil, err
 	}
-	return &demo{app: a, sim: sim}, nil
+	tok, fresh, err := demoToken(ctx, a.auth, filepath.Join(cfg.Data, "admin-token"))
+	if err != nil {
+		a.Close()
+		return nil, err
+	}
+	return &demo{app: a, sim: sim, token: tok, freshToken: fresh}, nil
+}
+
+// demoToken returns the demo's admin token, kept in a file of the data
+// folder (mode 0600) so that a restarted demo signs in with the same one.
+// A token that no longer works (revoked, expired, or the database was
+// removed) is replaced; fresh reports whether it was made now.
+func demoToken(ctx context.Context, svc *auth.Service, path string) (token string, fresh bool, err error) {
+	if b, err := os.ReadFile(path); err == nil {
+		tok := strings.TrimSpace(string(b))
+		if _, err := svc.Authenticate(ctx, tok); err == nil {
+			return tok, false, nil
+		}
+	}
+	tok, _, err := svc.CreateToken(ctx, "demo admin", auth.RoleAdmin, 365*24*time.Hour, "drsorch demo")
+	if err != nil {
+		return "", false, fmt.Errorf("demo admin token: %w", err)
+	}
+	if err := os.WriteFile(path, []byte(tok+"\n"), 0o600); err != nil {
+		return "", false, fmt.Errorf("demo admin token: %w", err)
+	}
+	return tok, true, nil
+}
+
+// signedIn lets through requests with a valid bearer token or UI session:
+// any role may read, only admins may change anything.
+func (a *app) signedIn(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var p auth.Principal
+		var err error
+		if tok, ok := auth.BearerToken(r.Header.Get("Authorization")); ok {
+			p, err = a.auth.Authenticate(r.Context(), tok)
+		} else if c, cerr := r.Cookie(auth.SessionCookie); cerr == nil {
+			p, err = a.auth.Session(r.Context(), c.Value)
+		} else {
+			err = auth.ErrUnauthenticated
+		}
+		switch {
+		case err != nil:
+			w.Header().Set("WWW-Authenticate", `Bearer realm="drsorch"`)
+			http.Error(w, "sign in first at /signin, or send a bearer token", http.StatusUnauthorized)
+		case r.Method != http.MethodGet && !p.Role.Allows(auth.RoleAdmin):
+			http.Error(w, "only admins may change the emulator", http.StatusForbidden)
+		default:
+			next.ServeHTTP(w, r)
+		}
+	})
 }
 
 // demoTransport serves the in-process emulator's host itself and sends
@@ -252,15 +311,28 @@ func createGroup(ctx context.Context, st store.Store, g *plan.ProtectionGroup) e
 	return st.CreateGroup(ctx, g)
 }
 
-func (d *demo) printWelcome(w io.Writer, url string) {
+func (d *demo) printWelcome(w io.Writer, base string) {
 	server := ""
-	if url != defaultServer {
-		server = " --server " + url
+	if base != defaultServer {
+		server = " --server " + base
+	}
+	made := "kept in"
+	if d.freshToken {
+		made = "new, saved in"
 	}
 	fmt.Fprintf(w, `drsorch demo: %d emulated source servers, serving on %s
 
+Sign in to the UI (the link signs in and drops the token from the address):
+
+  %s/signin?token=%s
+
+The admin token (%s the data folder's admin-token file):
+
+  export DRSORCH_TOKEN=%s
+
 Groups shop-db, shop-app and shop-web select the shop application's tiers by
-tag; plan %q recovers them in three waves. Try, in another terminal:
+tag; plan %q recovers them in three waves. Try, in another terminal, after
+the export above:
 
   drsorch run %s --mode drill --wait%s
   drsorch executions list%s
@@ -268,5 +340,6 @@ tag; plan %q recovers them in three waves. Try, in another terminal:
 
 The emulator's own view: %s/_sim/launches
 Press Ctrl-C to stop.
-`, len(d.sim.Servers()), url, demoPlan, demoPlan, server, server, server, url)
+`, len(d.sim.Servers()), base, base, url.QueryEscape(d.token), made, d.token,
+		demoPlan, demoPlan, server, server, server, base)
 }

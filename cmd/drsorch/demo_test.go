@@ -22,6 +22,9 @@ func startDemo(t *testing.T, cfg demoConfig) (*demo, string) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The CLI's commands read their --token from here, as after the
+	// export line the demo prints.
+	t.Setenv("DRSORCH_TOKEN", d.token)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -58,10 +58,12 @@ func TestKillServeDuringDrill(t *testing.T) {
 	waitHTTP(t, apiURL+"/readyz")
 
 	ctx := t.Context()
+	token := binaryToken(t, bin, "sqlite:"+filepath.Join(dir, "drsorch.db"))
 	c, err := client.New(apiURL, &http.Client{Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.Token = token
 	var waves []plan.Wave
 	for _, tier := range []string{"db", "app", "web"} {
 		g, _, err := c.CreateGroup(ctx, plan.ProtectionGroup{Name: tier, Region: "us-east-1",
@@ -90,7 +92,7 @@ func TestKillServeDuringDrill(t *testing.T) {
 	for i, mark := range marks {
 		waitEvents(t, c, res.ExecutionID, mark)
 		time.Sleep(time.Duration(rng.IntN(300)) * time.Millisecond)
-		t.Logf("kill %d: execution %s", i+1, lastStatus(apiURL, res.ExecutionID))
+		t.Logf("kill %d: execution %s", i+1, lastStatus(apiURL, token, res.ExecutionID))
 		if err := serve.Process.Kill(); err != nil {
 			t.Fatal(err)
 		}
@@ -220,9 +222,17 @@ func waitHTTP(t *testing.T, url string) {
 	}
 }
 
+// getJSON reads url, with the token of DRSORCH_TOKEN when it is set.
 func getJSON(t *testing.T, url string, v any) {
 	t.Helper()
-	resp, err := http.Get(url)
+	req, err := http.NewRequest("GET", url, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if tok := os.Getenv("DRSORCH_TOKEN"); tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -237,11 +247,12 @@ func getJSON(t *testing.T, url string, v any) {
 
 // lastStatus describes an execution's progress through the API, for the
 // log.
-func lastStatus(apiURL, id string) string {
+func lastStatus(apiURL, token, id string) string {
 	c, err := client.New(apiURL, &http.Client{Timeout: time.Second})
 	if err != nil {
 		return err.Error()
 	}
+	c.Token = token
 	e, err := c.GetExecution(context.Background(), id)
 	if err != nil {
 		return "unreadable: " + err.Error()

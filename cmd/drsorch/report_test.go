@@ -5,9 +5,11 @@ import (
 	"context"
 	"encoding/csv"
 	"encoding/json"
+	"github.com/drsorch/drsorch/internal/auth/authtest"
 	"net"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -80,6 +82,7 @@ func TestReportAndPredictOnDemo(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.Token = os.Getenv("DRSORCH_TOKEN")
 	p, err := findPlan(ctx, c, "shop")
 	if err != nil {
 		t.Fatal(err)
@@ -142,6 +145,7 @@ func TestServeNotifies(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer a.Close()
+	t.Setenv("DRSORCH_TOKEN", authtest.AdminToken(t, a.store))
 	if err := seedDemo(t.Context(), a.store); err != nil {
 		t.Fatal(err)
 	}

@@ -6,7 +6,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/http"
 	"strings"
 	"time"
 
@@ -25,11 +24,11 @@ type clientFlags struct{ server, token string }
 
 func (cf *clientFlags) add(fs *flag.FlagSet) {
 	fs.StringVar(&cf.server, "server", defaultServer, "URL of the drsorch server")
-	fs.StringVar(&cf.token, "token", "", "bearer token of the API")
+	fs.StringVar(&cf.token, "token", "", "API token (drs_…; drsorch token create makes one)")
 }
 
 func (cf *clientFlags) client() (*client.Client, error) {
-	c, err := client.New(cf.server, &http.Client{})
+	c, err := client.New(cf.server, client.NewHTTPClient())
 	if err != nil {
 		return nil, err
 	}

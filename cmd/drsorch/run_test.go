@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -51,6 +52,7 @@ func TestRunWaitFollowsControls(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	c.Token = os.Getenv("DRSORCH_TOKEN")
 	shop, err := findPlan(ctx, c, "shop")
 	if err != nil {
 		t.Fatal(err)

@@ -33,6 +33,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&eng.PollMax, "poll-max", time.Minute, "longest wait between two looks at a region's DRS jobs")
 	fs.DurationVar(&eng.CallTimeout, "drs-call-timeout", time.Minute, "bound of one DRS call, its retries included")
 	fs.DurationVar(&eng.LandingMargin, "drs-landing-margin", time.Minute, "how long after a DRS call's timeout it may still start a job")
+	tlsCert := fs.String("tls-cert", "", "certificate (PEM) to serve HTTPS with; needs --tls-key")
+	tlsKey := fs.String("tls-key", "", "private key (PEM) of --tls-cert")
 	var ev evidenceConfig
 	addEvidenceFlags(fs, &ev)
 	var accts accountsConfig
@@ -60,6 +62,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Engine:      eng,
 		Evidence:    ev,
 		Accounts:    accts,
+		TLSCert:     *tlsCert,
+		TLSKey:      *tlsKey,
 	})
 	if err != nil {
 		return err

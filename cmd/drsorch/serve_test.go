@@ -86,8 +86,25 @@ func TestServeBinary(t *testing.T) {
 		t.Fatal("/readyz never answered 200")
 	}
 
+	// Unauthenticated, refused; with a token from the token command on
+	// the same store, created.
 	body := `{"name": "db", "region": "eu-west-1", "sourceServerIds": ["s-0000000000000000a"]}`
 	resp, err := http.Post(base+"/api/v1/protection-groups", "application/json", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("create group without a token: %d, want 401", resp.StatusCode)
+	}
+	token := binaryToken(t, bin, "sqlite:"+dbPath)
+	req, err := http.NewRequest("POST", base+"/api/v1/protection-groups", strings.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -83,11 +83,13 @@ func TestTakeoverDynamoDB(t *testing.T) {
 	}
 
 	// Groups and plan through one replica, the drill started through the
-	// other: the store is all they share.
+	// other: the store is all they share, tokens included.
+	token := binaryToken(t, bin, storeURL)
 	ca, err := client.New(replicas["replica-a"].url, &http.Client{Timeout: 10 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
+	ca.Token = token
 	var waves []plan.Wave
 	for _, tier := range []string{"db", "app", "web"} {
 		g, _, err := ca.CreateGroup(ctx, plan.ProtectionGroup{Name: tier, Region: "us-east-1",
@@ -105,6 +107,7 @@ func TestTakeoverDynamoDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cb.Token = token
 	res, err := cb.StartExecution(ctx, p.ID, plan.ModeDrill, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -136,7 +139,7 @@ func TestTakeoverDynamoDB(t *testing.T) {
 		if e.LeaseOwner != "" && started > 0 && launched < len(launches)/3 {
 			owner = e.LeaseOwner
 			t.Logf("killing %s: %d of %d launches started, %d launched; %s",
-				owner, started, len(launches), launched, lastStatus(replicas[owner].url, id))
+				owner, started, len(launches), launched, lastStatus(replicas[owner].url, token, id))
 			break
 		}
 		if !plan.Active(e.Status) || time.Now().After(deadline) {
@@ -201,6 +204,7 @@ func TestTakeoverDynamoDB(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	cs.Token = token
 	deadline = time.Now().Add(45 * time.Second)
 	var e *execution.View
 	for {
@@ -210,7 +214,7 @@ func TestTakeoverDynamoDB(t *testing.T) {
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("execution not finished 45s after the kill (%s, %v); survivor log:\n%s",
-				lastStatus(survivor.url, id), err, readFile(survivor.log))
+				lastStatus(survivor.url, token, id), err, readFile(survivor.log))
 		}
 		time.Sleep(200 * time.Millisecond)
 	}

@@ -11,10 +11,12 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/drsorch/drsorch/internal/plan"
 )
@@ -32,9 +34,24 @@ type Client struct {
 	Token string
 }
 
+// NewHTTPClient returns an HTTP client with a timeout on every step but
+// the body: connecting, the TLS handshake and waiting for the answer's
+// header. The body has none, because an execution's event stream stays
+// open for as long as the execution runs.
+func NewHTTPClient() *http.Client {
+	return &http.Client{Transport: &http.Transport{
+		Proxy:                 http.ProxyFromEnvironment,
+		DialContext:           (&net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}).DialContext,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: 2 * time.Minute,
+		IdleConnTimeout:       90 * time.Second,
+		ForceAttemptHTTP2:     true,
+	}}
+}
+
 // New returns a client of the server at baseURL (such as
 // "http://127.0.0.1:8080"; a path prefix is kept). A nil httpClient means
-// http.DefaultClient.
+// NewHTTPClient().
 func New(baseURL string, httpClient *http.Client) (*Client, error) {
 	u, err := url.Parse(baseURL)
 	if err != nil {
@@ -46,7 +63,7 @@ func New(baseURL string, httpClient *http.Client) (*Client, error) {
 	u.Path = strings.TrimSuffix(u.Path, "/")
 	u.RawQuery, u.Fragment = "", ""
 	if httpClient == nil {
-		httpClient = http.DefaultClient
+		httpClient = NewHTTPClient()
 	}
 	return &Client{base: u, hc: httpClient}, nil
 }
