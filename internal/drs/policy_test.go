@@ -54,7 +54,13 @@ func policyActions(t *testing.T) []string {
 		if st.Effect != "Allow" {
 			t.Errorf("statement effect %q, want Allow", st.Effect)
 		}
-		actions = append(actions, st.Action...)
+		// The policy grants the store's and STS's actions too; the
+		// deploy package's test holds those to their code.
+		for _, a := range st.Action {
+			if strings.HasPrefix(a, "drs:") {
+				actions = append(actions, a)
+			}
+		}
 	}
 	slices.Sort(actions)
 	return actions

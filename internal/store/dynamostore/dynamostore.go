@@ -352,9 +352,10 @@ func (s *Store) Table() string { return s.table }
 // Close releases nothing: the SDK client holds no resources that need it.
 func (s *Store) Close() error { return nil }
 
-// CreateTables creates the table and its indexes when absent and waits
-// until it is active. It is idempotent.
-func (s *Store) CreateTables(ctx context.Context) error {
+// TableInput is the definition of the store's table named table, as
+// CreateTables creates it; deploy/drsorch.yaml declares the same table,
+// and a test there compares the two.
+func TableInput(table string) *dynamodb.CreateTableInput {
 	str := types.ScalarAttributeTypeS
 	attrs := []types.AttributeDefinition{}
 	for _, a := range []string{"pk", "sk", "g1pk", "g1sk", "g2pk", "g2sk", "g3pk", "g3sk"} {
@@ -375,8 +376,8 @@ func (s *Store) CreateTables(ctx context.Context) error {
 			},
 		}
 	}
-	_, err := s.db.CreateTable(ctx, &dynamodb.CreateTableInput{
-		TableName:            aws.String(s.table),
+	return &dynamodb.CreateTableInput{
+		TableName:            aws.String(table),
 		AttributeDefinitions: attrs,
 		KeySchema: []types.KeySchemaElement{
 			{AttributeName: aws.String("pk"), KeyType: types.KeyTypeHash},
@@ -388,7 +389,13 @@ func (s *Store) CreateTables(ctx context.Context) error {
 			gsi(indexActionable, "g3pk", "g3sk"),
 		},
 		BillingMode: types.BillingModePayPerRequest,
-	})
+	}
+}
+
+// CreateTables creates the table and its indexes when absent and waits
+// until it is active. It is idempotent.
+func (s *Store) CreateTables(ctx context.Context) error {
+	_, err := s.db.CreateTable(ctx, TableInput(s.table))
 	var inUse *types.ResourceInUseException
 	if err != nil && !errors.As(err, &inUse) {
 		return fmt.Errorf("create table %s: %w", s.table, err)
