@@ -200,3 +200,23 @@ func TestRecoveryStartLogsWarn(t *testing.T) {
 		t.Errorf("log lacks the recovery warning:\n%s", e.logs)
 	}
 }
+
+// TestNoTokensInLogs sends good and bad tokens with the debug log on and
+// finds none of them in it.
+func TestNoTokensInLogs(t *testing.T) {
+	e := newTestEnv(t)
+	bad := "drs_" + strings.Repeat("x", 43)
+	e.do("GET", groupsPath, nil)
+	e.do("GET", groupsPath+"?token="+e.token, nil, "Authorization", "Bearer "+bad)
+	e.do("POST", tokensPath, map[string]string{"name": "n", "role": "viewer"})
+	e.srv.log.Debug("flush")
+	logs := e.logs.String()
+	if !strings.Contains(logs, "msg=request") {
+		t.Fatalf("no request lines logged:\n%s", logs)
+	}
+	for _, secret := range []string{e.token, bad, e.token[len(auth.TokenPrefix):]} {
+		if strings.Contains(logs, secret) {
+			t.Errorf("the log shows a token:\n%s", logs)
+		}
+	}
+}
