@@ -2,14 +2,18 @@ package web
 
 import (
 	"crypto/tls"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/auth/authtest"
+	"github.com/drsorch/drsorch/internal/store"
 )
 
 func TestSignIn(t *testing.T) {
@@ -110,5 +114,35 @@ func TestPagesCarrySecurityHeaders(t *testing.T) {
 			h.Get("X-Content-Type-Options") != "nosniff" || h.Get("Referrer-Policy") == "" {
 			t.Errorf("GET %s: headers %v", path, h)
 		}
+	}
+}
+
+// TestSignInAudited finds sign-ins, by link and by form, refused or not,
+// in the audit trail, without the token.
+func TestSignInAudited(t *testing.T) {
+	e := newEnv(t)
+	token := authtest.Token(t, e.store, auth.RoleViewer)
+	// Straight to the handler: e.serve would add the env's session.
+	for _, req := range []*http.Request{
+		httptest.NewRequest("GET", "/signin?token="+url.QueryEscape(token), nil),
+		formRequest("/signin", url.Values{"token": {"drs_wrong"}}),
+	} {
+		e.web.Handler().ServeHTTP(httptest.NewRecorder(), req)
+	}
+	page, err := e.store.(store.AuditStore).ListAudit(t.Context(), store.AuditFilter{}, store.ListOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, a := range page.Items {
+		name, _, _ := strings.Cut(a.Actor, " (")
+		got = append(got, fmt.Sprintf("%s %s %d %s", name, a.Action, a.Status, a.Outcome))
+		if strings.Contains(a.Target, token) || strings.Contains(a.Action, token) {
+			t.Errorf("entry %+v shows the token", a)
+		}
+	}
+	want := []string{"anonymous POST /signin 401 refused", "test-viewer GET /signin?token= 303 ok"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("audit mismatch (-want +got):\n%s", d)
 	}
 }
