@@ -6,6 +6,7 @@ import (
 	"encoding/hex"
 	"net/http"
 	"runtime/debug"
+	"strings"
 	"time"
 )
 
@@ -194,9 +195,17 @@ func SetSecurityHeaders(h http.Header) {
 func SecurityHeaders(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		SetSecurityHeaders(w.Header())
-		if r.TLS != nil {
+		if OverTLS(r) {
 			w.Header().Set("Strict-Transport-Security", "max-age=31536000")
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// OverTLS reports whether the client reached us over TLS: directly, or
+// through a load balancer that terminated it and says so in
+// X-Forwarded-Proto. Trusting the header can only make a spoofing client
+// stricter with itself (Secure cookies, HSTS), never weaken anyone else.
+func OverTLS(r *http.Request) bool {
+	return r.TLS != nil || strings.EqualFold(r.Header.Get("X-Forwarded-Proto"), "https")
 }

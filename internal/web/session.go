@@ -244,7 +244,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, token, nex
 		a.ok, a.p, a.secret = true, p, secret
 	}
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: secret, Path: "/",
-		Expires: exp, HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		Expires: exp, HttpOnly: true, Secure: api.OverTLS(r), SameSite: http.SameSiteStrictMode})
 	return redirect(w, r, next)
 }
 
@@ -255,6 +255,6 @@ func (s *Server) signOut(w http.ResponseWriter, r *http.Request) error {
 		}
 	}
 	http.SetCookie(w, &http.Cookie{Name: auth.SessionCookie, Value: "", Path: "/", MaxAge: -1,
-		HttpOnly: true, Secure: r.TLS != nil, SameSite: http.SameSiteStrictMode})
+		HttpOnly: true, Secure: api.OverTLS(r), SameSite: http.SameSiteStrictMode})
 	return redirect(w, r, "/signin")
 }

@@ -30,12 +30,13 @@ func TestSignIn(t *testing.T) {
 		{"link to a page", httptest.NewRequest("GET", "/signin?next=%2Fplans&token="+url.QueryEscape(token), nil), 303, "/plans", false},
 		{"form", formRequest("/signin", url.Values{"token": {token}, "next": {"/executions"}}), 303, "/executions", false},
 		{"form over TLS", formRequest("/signin", url.Values{"token": {token}}), 303, "/", true},
+		{"behind a TLS load balancer", withHeader(formRequest("/signin", url.Values{"token": {token}}), "X-Forwarded-Proto", "https"), 303, "/", true},
 		{"elsewhere", formRequest("/signin", url.Values{"token": {token}, "next": {"//evil.example/x"}}), 303, "/", false},
 		{"wrong token", formRequest("/signin", url.Values{"token": {token + "x"}}), 401, "", false},
 		{"another site's form", withOrigin(formRequest("/signin", url.Values{"token": {token}}), "https://evil.example"), 403, "", false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if tc.tls {
+			if tc.tls && tc.req.Header.Get("X-Forwarded-Proto") == "" {
 				tc.req.TLS = &tls.ConnectionState{}
 			}
 			rec := httptest.NewRecorder()
@@ -69,6 +70,11 @@ func formRequest(path string, form url.Values) *http.Request {
 	req := httptest.NewRequest("POST", path, strings.NewReader(form.Encode()))
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	return req
+}
+
+func withHeader(r *http.Request, k, v string) *http.Request {
+	r.Header.Set(k, v)
+	return r
 }
 
 func withOrigin(r *http.Request, origin string) *http.Request {
