@@ -330,3 +330,48 @@ func TestStartDrillAndRecovery(t *testing.T) {
 		t.Errorf("second start: status %d, summary %q", rec.Code, doc.byID("f-summary").text())
 	}
 }
+
+// TestPlanEditorKeepsLaunchTimeout edits a plan whose wave has a launch
+// timeout: the editor shows it, saving the form as shown keeps it, and a
+// value that is not a number is refused at its field.
+func TestPlanEditorKeepsLaunchTimeout(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	p := e.plan
+	p.Waves[0].LaunchTimeoutMinutes = 45
+	if err := e.api.ReplacePlan(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	_, page := e.get("/plans/" + p.ID + "/edit")
+	if got := page.byID("w0.launchTimeout").attr("value"); got != "45" {
+		t.Fatalf("editor shows launch timeout %q, want 45", got)
+	}
+
+	f := planFormOf(p, "save")
+	f.Set("version", strconv.FormatInt(p.Version, 10))
+	f.Set("w0.launchTimeout", "45")
+	if rec, _ := e.post("/plans/"+p.ID+"/edit", f); rec.Code != 303 {
+		t.Fatalf("save: status %d\n%s", rec.Code, rec.Body)
+	}
+	got, err := e.store.GetPlan(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Waves[0].LaunchTimeoutMinutes != 45 || got.Waves[1].LaunchTimeoutMinutes != 0 {
+		t.Errorf("stored launch timeouts %d, %d; want 45, 0",
+			got.Waves[0].LaunchTimeoutMinutes, got.Waves[1].LaunchTimeoutMinutes)
+	}
+
+	f.Set("version", strconv.FormatInt(got.Version, 10))
+	f.Set("w0.launchTimeout", "soon")
+	rec, doc := e.post("/plans/"+p.ID+"/edit", f)
+	if rec.Code != 400 {
+		t.Fatalf("bad timeout: status %d, want 400", rec.Code)
+	}
+	if msg := doc.byID("f-waves-0-launchTimeoutMinutes").text(); !strings.Contains(msg, `"soon" is not a whole number`) {
+		t.Errorf("error at the field: %q", msg)
+	}
+	if after, _ := e.store.GetPlan(ctx, p.ID); after.Version != got.Version {
+		t.Errorf("a refused save changed the plan: version %d, want %d", after.Version, got.Version)
+	}
+}

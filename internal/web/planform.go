@@ -13,7 +13,7 @@ import (
 // The plan editor posts the whole plan each time: its waves as w0.name,
 // w0.groups, w0.deps (indices of the waves as rendered, so that renaming
 // a wave in the same edit keeps the waves that depend on it), w0.pause,
-// w0.policy, w0.minSuccess and hook rows w0.before0.url, …; and op, the
+// w0.policy, w0.minSuccess, w0.launchTimeout and hook rows w0.before0.url, …; and op, the
 // button pressed: save, add, or remove-N, up-N, down-N, which change the
 // draft and show it again without saving.
 
@@ -57,6 +57,12 @@ func readPlan(r *http.Request) (plan.RecoveryPlan, []problem) {
 			problems = append(problems, notNumber(field, f.Get(pre+"minSuccess")))
 		} else if set {
 			w.MinSuccessPercent = &n
+		}
+		field = fmt.Sprintf("waves[%d].launchTimeoutMinutes", i)
+		if n, set, ok := formInt(f.Get(pre + "launchTimeout")); !ok {
+			problems = append(problems, notNumber(field, f.Get(pre+"launchTimeout")))
+		} else if set {
+			w.LaunchTimeoutMinutes = n
 		}
 		before, ps := readHooks(r, pre+"before", fmt.Sprintf("waves[%d].hooks.before", i))
 		problems = append(problems, ps...)

@@ -166,6 +166,9 @@ type waveForm struct {
 	Before      []plan.Hook
 	After       []plan.Hook
 	MinSuccess  string
+	// LaunchTimeout is the wave's launchTimeoutMinutes, empty for the
+	// engine's default.
+	LaunchTimeout string
 }
 
 // choice is one checkbox: a value, its label and whether it is checked.
@@ -256,6 +259,9 @@ func (s *Server) showPlanForm(w http.ResponseWriter, r *http.Request, status int
 		wf.After = append(append([]plan.Hook{}, wf.After...), plan.Hook{})
 		if w.MinSuccessPercent != nil {
 			wf.MinSuccess = fmt.Sprint(*w.MinSuccessPercent)
+		}
+		if w.LaunchTimeoutMinutes != 0 {
+			wf.LaunchTimeout = fmt.Sprint(w.LaunchTimeoutMinutes)
 		}
 		if wf.FailurePolicy == "" {
 			wf.FailurePolicy = plan.FailureStop
