@@ -81,13 +81,26 @@
 // a *_FAIL event for that server); a server still PENDING or IN_PROGRESS
 // in a COMPLETED job fails. A job not finished StuckTimeout (or its wave's
 // LaunchTimeoutMinutes) after its request fails its remaining servers.
-// A job's expected end is that of its slowest server's class (Windows or
-// not, from the OS recorded on the launch): the moving average of the
-// jobs of that class seen so far, ExpectedJobDuration at first (four
-// times that for Windows). Polls of an account and region come closer as
-// its jobs near their expected end, are PollMin apart from twice the
-// spread seen before it to a quarter of it after, and spread out again
-// only for a job overdue beyond that, within PollMin..PollMax. Only
+// When a job ends is estimated from order statistics: it ends with the
+// largest of its servers' launch durations. The engine keeps, per class
+// (Windows or not, from the OS recorded on the launch), the last 1,000
+// durations from request to the poll that saw a server LAUNCHED, each
+// known to lie between that poll and the one before it, and learnt once
+// its job has ended (those seen while it runs are its quickest). Before
+// 10 of a class it assumes a prior, uniform within ±30% of
+// ExpectedJobDuration (default 5m) for Linux and of four times that (20m)
+// for Windows, centered on four times the Linux median, or a quarter of
+// the Windows one, once the other class has been seen. From these, the
+// probability that a job has ended by t is the product over its servers
+// still running of their class's CDF, each given the time they have
+// already run: a job's window opens when the largest of all its servers
+// (or of those still running) has ended with probability 0.2, and closes
+// when it has with probability 0.99, plus three PollMin. The region is
+// polled at PollMin inside a window, at a window's opening before it (at
+// most PollMax on), and half the time overdue after it, within
+// PollMin..PollMax. A job whose end nothing waits for (another job of its
+// wave is sure to end after it, and no launch of its account and region
+// waits for room in the quotas) is polled at PollMax. Only
 // records that changed are written.
 //
 // # Waves and the execution

@@ -131,6 +131,15 @@ func (e *Engine) applyJob(ctx context.Context, cl DRS, r *run, b *plan.Batch, jo
 	}
 	stuckMsg := fmt.Sprintf("job %s not finished %s after it was requested", b.JobID, timeout)
 
+	// A server seen launched now was still running at the batch's
+	// previous poll (or its request): its duration lies in between.
+	since := b.RequestTime
+	if t, ok := e.expect.seen[b.ID]; ok && t.After(since) {
+		since = t
+	}
+	e.expect.seen[b.ID] = now
+	low, high := since.Sub(b.RequestTime), now.Sub(b.RequestTime)
+
 	var failed []*plan.Launch
 	var why []string
 	for _, l := range r.launchesOf(b) {
@@ -167,6 +176,7 @@ func (e *Engine) applyJob(ctx context.Context, cl DRS, r *run, b *plan.Batch, jo
 			l.Error = ""
 			c.launch(l)
 			c.event(now, "server_launched", l.Wave, l.SourceServerID, s.RecoveryInstanceID)
+			e.expect.hold(b.ID, launchClass(l), low, high)
 		case seen && s.LaunchStatus == drs.LaunchFailed:
 			failed = append(failed, l)
 			why = append(why, fmt.Sprintf("launch failed in job %s", b.JobID))
@@ -215,9 +225,10 @@ func (e *Engine) applyJob(ctx context.Context, cl DRS, r *run, b *plan.Batch, jo
 		}
 		c.batch(b)
 		c.event(now, "job_completed", b.Wave, "", fmt.Sprintf("batch %s: job %s", b.ID, b.JobID))
-		if completed {
-			e.expect.observe(e.expect.batchClass(r.launchesOf(b), b.Kind), end.Sub(b.RequestTime))
+		if completed && b.Kind == plan.BatchTerminate {
+			e.expect.hold(b.ID, classTerminate, low, high)
 		}
+		e.expect.ended(b.ID)
 	}
 	return nil
 }
