@@ -50,6 +50,9 @@ type appConfig struct {
 	// TLSCert and TLSKey, when both set, make serve answer HTTPS with
 	// that certificate and key (PEM files).
 	TLSCert, TLSKey string
+	// OIDC, when its issuer is set, offers sign-in through an OpenID
+	// Connect provider.
+	OIDC auth.OIDCConfig
 }
 
 // engineConfig is the part of appConfig that tunes the engine.
@@ -192,6 +195,13 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 	a.mux.Handle("/api/", h)
 	a.mux.Handle("/healthz", h)
 	a.mux.Handle("/readyz", h)
+	var oidc *auth.OIDC
+	if cfg.OIDC.Issuer != "" {
+		if oidc, err = auth.NewOIDC(ctx, cfg.OIDC); err != nil {
+			st.Close()
+			return nil, err
+		}
+	}
 	// The web UI has every path the API does not.
 	ui, err := web.New(web.Options{
 		Store:         st,
@@ -206,6 +216,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Auth:          a.auth,
 		Audit:         a.audit,
 		Limiter:       limiter,
+		OIDC:          oidc,
 	})
 	if err != nil {
 		st.Close()

@@ -7,7 +7,10 @@ import (
 	"io"
 	"net"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/drsorch/drsorch/internal/auth"
 )
 
 func init() { register("serve", "serve the REST API", runServe) }
@@ -35,6 +38,13 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs.DurationVar(&eng.LandingMargin, "drs-landing-margin", time.Minute, "how long after a DRS call's timeout it may still start a job")
 	tlsCert := fs.String("tls-cert", "", "certificate (PEM) to serve HTTPS with; needs --tls-key")
 	tlsKey := fs.String("tls-key", "", "private key (PEM) of --tls-cert")
+	var oidc auth.OIDCConfig
+	fs.StringVar(&oidc.Issuer, "oidc-issuer", "", "OpenID Connect issuer URL; set, the UI offers sign-in through it")
+	fs.StringVar(&oidc.ClientID, "oidc-client-id", "", "OpenID Connect client ID")
+	fs.StringVar(&oidc.ClientSecret, "oidc-client-secret", "", "OpenID Connect client secret (better as DRSORCH_OIDC_CLIENT_SECRET)")
+	fs.StringVar(&oidc.RedirectURL, "oidc-redirect-url", "", "this server's callback as registered: https://HOST/signin/oidc/callback")
+	fs.StringVar(&oidc.RoleClaim, "oidc-role-claim", "groups", "ID token claim of the user's groups, mapped to roles by --oidc-roles")
+	oidcRoles := fs.String("oidc-roles", "", "claim values and their roles: VALUE=ROLE,VALUE=ROLE (such as dr-admins=admin,sre=drill-operator)")
 	var ev evidenceConfig
 	addEvidenceFlags(fs, &ev)
 	var accts accountsConfig
@@ -49,6 +59,11 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	if err := envDefaults(fs); err != nil {
 		return err
 	}
+	roles, err := parseOIDCRoles(*oidcRoles)
+	if err != nil {
+		return err
+	}
+	oidc.Roles = roles
 	log, err := newLogger(stderr, *logFormat, *logLevel)
 	if err != nil {
 		return err
@@ -64,6 +79,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Accounts:    accts,
 		TLSCert:     *tlsCert,
 		TLSKey:      *tlsKey,
+		OIDC:        oidc,
 	})
 	if err != nil {
 		return err
@@ -85,4 +101,24 @@ func defaultRegion() string {
 		}
 	}
 	return "us-east-1"
+}
+
+// parseOIDCRoles reads --oidc-roles: VALUE=ROLE pairs, comma-separated.
+func parseOIDCRoles(spec string) (map[string]auth.Role, error) {
+	if spec == "" {
+		return nil, nil
+	}
+	out := map[string]auth.Role{}
+	for _, pair := range strings.Split(spec, ",") {
+		v, r, ok := strings.Cut(strings.TrimSpace(pair), "=")
+		if !ok || v == "" {
+			return nil, fmt.Errorf("--oidc-roles %q: want VALUE=ROLE pairs", spec)
+		}
+		role, err := auth.ParseRole(r)
+		if err != nil {
+			return nil, fmt.Errorf("--oidc-roles: %w", err)
+		}
+		out[v] = role
+	}
+	return out, nil
 }

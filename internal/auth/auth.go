@@ -283,6 +283,26 @@ func (s *Service) SignIn(ctx context.Context, token string) (string, time.Time, 
 	return secret, exp, p, nil
 }
 
+// SignInUser opens a session for a user an identity provider vouched
+// for (OpenID Connect), who has no token: the session keeps the user's
+// role and lasts its full lifetime, since no token can be revoked.
+func (s *Service) SignInUser(ctx context.Context, p Principal) (string, time.Time, error) {
+	if s.store == nil {
+		return "", time.Time{}, ErrUnauthenticated
+	}
+	if !p.Role.Valid() || p.TokenID == "" {
+		return "", time.Time{}, errors.New("sign in: a user needs a subject and a role")
+	}
+	secret, id := newSecret(sessionPrefix)
+	now := s.now().UTC()
+	ss := &store.Session{ID: id, Hash: hash(secret), Subject: p.TokenID, Name: p.Name,
+		Role: string(p.Role), CreatedAt: now, ExpiresAt: now.Add(s.sessionTTL)}
+	if err := s.store.CreateSession(ctx, ss); err != nil {
+		return "", time.Time{}, err
+	}
+	return secret, ss.ExpiresAt, nil
+}
+
 // Session returns the principal of a session cookie's value. A session
 // ends when it expires, when its token does or is revoked, and at sign-out.
 func (s *Service) Session(ctx context.Context, secret string) (Principal, error) {
@@ -299,6 +319,13 @@ func (s *Service) Session(ctx context.Context, secret string) (Principal, error)
 	}
 	if subtle.ConstantTimeCompare(ss.Hash, hash(secret)) != 1 || !s.now().Before(ss.ExpiresAt) {
 		return Principal{}, ErrUnauthenticated
+	}
+	if ss.TokenID == "" {
+		// An identity provider's user: the session holds the role.
+		if !Role(ss.Role).Valid() || ss.Subject == "" {
+			return Principal{}, ErrUnauthenticated
+		}
+		return Principal{TokenID: ss.Subject, Name: ss.Name, Role: Role(ss.Role)}, nil
 	}
 	t, err := s.valid(ctx, ss.TokenID)
 	if err != nil {

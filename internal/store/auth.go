@@ -20,11 +20,16 @@ type Token struct {
 }
 
 // Session is a signed-in browser session as stored: the hash of the
-// cookie's secret and the token it was opened with.
+// cookie's secret and the token it was opened with. A session opened
+// through an identity provider has no token; it carries the user's
+// subject, name and role instead.
 type Session struct {
 	ID        string    `json:"id"`
 	Hash      []byte    `json:"hash"`
-	TokenID   string    `json:"tokenId"`
+	TokenID   string    `json:"tokenId,omitempty"`
+	Subject   string    `json:"subject,omitempty"`
+	Name      string    `json:"name,omitempty"`
+	Role      string    `json:"role,omitempty"`
 	CreatedAt time.Time `json:"createdAt"`
 	ExpiresAt time.Time `json:"expiresAt"`
 }

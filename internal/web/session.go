@@ -184,6 +184,8 @@ func fillCSRF(r *http.Request, page []byte) []byte {
 type signInData struct {
 	layout
 	Next string
+	// OIDC offers sign-in through the identity provider.
+	OIDC bool
 }
 
 // localPath returns next if it is a path on this site, else "/".
@@ -193,10 +195,6 @@ func localPath(next string) string {
 	}
 	return next
 }
-
-// TODO: sign-in through OpenID Connect (an issuer, a client ID and
-// secret, a claim mapped to roles): a session without a token, holding
-// the role the claim gave, is what it would add to auth.Service.
 
 // signInPage shows the sign-in form. With ?token=… (the link drsorch
 // demo prints) it signs in at once and redirects, so that the token
@@ -211,7 +209,7 @@ func (s *Server) signInPage(w http.ResponseWriter, r *http.Request) error {
 		})).ServeHTTP(w, r)
 		return nil
 	}
-	d := &signInData{layout: layout{Title: "Sign in"}, Next: localPath(q.Get("next"))}
+	d := &signInData{layout: layout{Title: "Sign in"}, Next: localPath(q.Get("next")), OIDC: s.oidc != nil}
 	return s.page(w, r, http.StatusOK, "signin", d)
 }
 
@@ -234,7 +232,7 @@ func (s *Server) startSession(w http.ResponseWriter, r *http.Request, token, nex
 	secret, exp, p, err := s.auth.SignIn(r.Context(), token)
 	if errors.Is(err, auth.ErrUnauthenticated) {
 		d := &signInData{layout: layout{Title: "Sign in",
-			Error: "That token is not valid: it may be mistyped, expired or revoked."}, Next: next}
+			Error: "That token is not valid: it may be mistyped, expired or revoked."}, Next: next, OIDC: s.oidc != nil}
 		return s.page(w, r, http.StatusUnauthorized, "signin", d)
 	}
 	if err != nil {

@@ -65,6 +65,9 @@ type Options struct {
 	// Limiter bounds each token's request rate; nil means the API's
 	// default.
 	Limiter *auth.Limiter
+	// OIDC, when set, offers sign-in through an OpenID Connect provider
+	// beside tokens.
+	OIDC *auth.OIDC
 }
 
 // Server is the web UI. It is safe for concurrent use.
@@ -83,6 +86,7 @@ type Server struct {
 	auth    *auth.Service
 	audit   *auth.Auditor
 	limiter *auth.Limiter
+	oidc    *auth.OIDC
 
 	pages   *pages
 	routes  []Route
@@ -116,6 +120,7 @@ func New(opts Options) (*Server, error) {
 		auth:          opts.Auth,
 		audit:         opts.Audit,
 		limiter:       opts.Limiter,
+		oidc:          opts.OIDC,
 		pages:         pg,
 	}
 	if s.log == nil {
@@ -139,6 +144,8 @@ func New(opts Options) (*Server, error) {
 	mux.Handle("GET /static/", staticHandler())
 	s.handle(mux, "GET /signin", auth.Public, s.signInPage)
 	s.post(mux, "/signin", auth.Public, s.signIn)
+	s.handle(mux, "GET /signin/oidc", auth.Public, s.oidcStart)
+	s.handle(mux, "GET /signin/oidc/callback", auth.Public, s.oidcCallback)
 	s.post(mux, "/signout", auth.View, s.signOut)
 	s.handle(mux, "GET /{$}", auth.View, s.overview)
 	s.handle(mux, "GET /servers", auth.View, s.serverList)

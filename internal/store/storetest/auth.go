@@ -89,6 +89,15 @@ func testAuth(t *testing.T, newStore func(t *testing.T) store.Store) {
 		if d := diff(ss, *got); d != "" {
 			t.Errorf("GetSession mismatch (-want +got):\n%s", d)
 		}
+		// A session of an identity provider's user, without a token.
+		idp := store.Session{ID: "sess2", Hash: []byte{7}, Subject: "oidc:u1", Name: "u1@example.com",
+			Role: "viewer", CreatedAt: at, ExpiresAt: at.Add(time.Hour)}
+		if err := as.CreateSession(ctx, &idp); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := as.GetSession(ctx, "sess2"); err != nil || diff(idp, *got) != "" {
+			t.Errorf("GetSession of a provider's session: %+v, %v", got, err)
+		}
 		if err := as.DeleteSession(ctx, "sess1"); err != nil {
 			t.Fatal(err)
 		}
