@@ -24,7 +24,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		fs.PrintDefaults()
 	}
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve HTTP on")
-	storeSpec := fs.String("store", "sqlite:drsorch.db", "store: sqlite:PATH")
+	storeSpec := fs.String("store", "sqlite:drsorch.db", "store: sqlite:PATH or dynamodb://PREFIX?region=&endpoint= (see store init)")
 	endpoint := fs.String("drs-endpoint", "", "DRS endpoint URL, such as an emulator's (default: the AWS SDK's, AWS_ENDPOINT_URL_DRS included)")
 	region := fs.String("region", defaultRegion(), "default AWS region of DRS calls and new groups")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
