@@ -156,12 +156,18 @@ func ForStore(st store.Store) *Service {
 }
 
 // newSecret returns prefix followed by 32 random bytes in base64url, and
-// the ID of its record.
+// the ID of its record. IDs are typed on command lines (token revoke ID),
+// so a draw whose ID would start with "-", and read as a flag, is drawn
+// again.
 func newSecret(prefix string) (secret, id string) {
 	var b [32]byte
-	rand.Read(b[:])
-	body := base64.RawURLEncoding.EncodeToString(b[:])
-	return prefix + body, body[:idLen]
+	for {
+		rand.Read(b[:])
+		body := base64.RawURLEncoding.EncodeToString(b[:])
+		if body[0] != '-' {
+			return prefix + body, body[:idLen]
+		}
+	}
 }
 
 // splitSecret returns the ID a presented secret names; false when it is

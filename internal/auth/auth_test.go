@@ -154,3 +154,18 @@ func TestLimiter(t *testing.T) {
 		t.Error("a rate of 0 limits")
 	}
 }
+
+// TestSecretIDsAreNotFlags draws many secrets: about one in 64 base64url
+// bodies starts with "-", which a command line would read as a flag, so
+// enough draws would show one if newSecret let it through.
+func TestSecretIDsAreNotFlags(t *testing.T) {
+	for range 5000 {
+		secret, id := newSecret(TokenPrefix)
+		if strings.HasPrefix(id, "-") {
+			t.Fatalf("secret %q has ID %q, which reads as a flag", secret, id)
+		}
+		if got, ok := splitSecret(TokenPrefix, secret); !ok || got != id {
+			t.Fatalf("splitSecret(%q) = %q, %v; want %q", secret, got, ok, id)
+		}
+	}
+}
