@@ -12,6 +12,7 @@ import (
 	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/plan"
+	"github.com/drsorch/drsorch/internal/store"
 )
 
 const executionsPath = "/api/v1/executions"
@@ -118,19 +119,18 @@ func (s *Server) handleGetExecution(w http.ResponseWriter, r *http.Request) erro
 	if err != nil {
 		return err
 	}
-	// The header alone says whether the kept body is still the
-	// execution's; its ETag is the Revision, which moves on with every
-	// change to the execution, launches included.
+	// The Revision alone says whether the kept body is still the
+	// execution's; it is also the ETag, and moves on with every change to
+	// the execution, launches included.
 	id := r.PathValue("id")
-	h, err := s.store.GetExecution(r.Context(), id)
-	if err == nil {
-		tag := etag(h.Revision)
+	if revision, err := s.revision(r.Context(), id); err == nil {
+		tag := etag(revision)
 		if r.Header.Get("If-None-Match") == tag {
 			w.Header().Set("ETag", tag)
 			w.WriteHeader(http.StatusNotModified)
 			return nil
 		}
-		if body, ok := s.views.get(id, h.Revision); ok {
+		if body, ok := s.views.get(id, revision); ok {
 			return writeBody(w, tag, body)
 		}
 	}
@@ -145,6 +145,19 @@ func (s *Server) handleGetExecution(w http.ResponseWriter, r *http.Request) erro
 	body = append(body, '\n')
 	s.views.put(id, v.Revision, body)
 	return writeBody(w, etag(v.Revision), body)
+}
+
+// revision reads an execution's Revision, without decoding its header
+// when the store can (store.RevisionReader).
+func (s *Server) revision(ctx context.Context, id string) (int64, error) {
+	if rr, ok := s.store.(store.RevisionReader); ok {
+		return rr.ExecutionRevision(ctx, id)
+	}
+	h, err := s.store.GetExecution(ctx, id)
+	if err != nil {
+		return 0, err
+	}
+	return h.Revision, nil
 }
 
 // writeBody writes an encoded JSON body with its ETag.

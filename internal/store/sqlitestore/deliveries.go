@@ -9,7 +9,10 @@ import (
 	"github.com/drsorch/drsorch/internal/store"
 )
 
-var _ store.DeliveryStore = (*Store)(nil)
+var (
+	_ store.DeliveryStore  = (*Store)(nil)
+	_ store.RevisionReader = (*Store)(nil)
+)
 
 // RecordDelivery stores a notification delivery.
 func (s *Store) RecordDelivery(ctx context.Context, d *store.Delivery) error {

@@ -357,3 +357,17 @@ func listRecords[T any](ctx context.Context, s *Store,
 	}
 	return out, nil
 }
+
+// ExecutionRevision implements store.RevisionReader: the revision column
+// alone, without decoding the header.
+func (s *Store) ExecutionRevision(ctx context.Context, id string) (int64, error) {
+	var revision int64
+	err := s.db.QueryRowContext(ctx, `SELECT revision FROM executions WHERE id = ?`, id).Scan(&revision)
+	if errors.Is(err, sql.ErrNoRows) {
+		err = store.ErrNotFound
+	}
+	if err != nil {
+		return 0, fmt.Errorf("get execution %q revision: %w", id, err)
+	}
+	return revision, nil
+}

@@ -1,6 +1,7 @@
 package storetest
 
 import (
+	"errors"
 	"testing"
 	"time"
 
@@ -27,11 +28,26 @@ func testRevision(t *testing.T, s store.Store) {
 		Region: "us-east-1", SourceServerIDs: []string{launches[0].SourceServerID},
 		Status: plan.BatchRequesting, RequestTime: t0}
 
+	// revision reads the header's Revision and, from a backend with the
+	// store.RevisionReader capability, checks that it reads the same.
+	rr, hasReader := s.(store.RevisionReader)
 	revision := func(id string) int64 {
 		t.Helper()
 		e, err := s.GetExecution(ctx, id)
 		must(t, err, "get execution")
+		if hasReader {
+			got, err := rr.ExecutionRevision(ctx, id)
+			must(t, err, "execution revision")
+			if got != e.Revision {
+				t.Errorf("ExecutionRevision %d, header's Revision %d", got, e.Revision)
+			}
+		}
 		return e.Revision
+	}
+	if hasReader {
+		if _, err := rr.ExecutionRevision(ctx, "ex-00000000000000ff"); !errors.Is(err, store.ErrNotFound) {
+			t.Errorf("ExecutionRevision of an unknown execution: %v, want ErrNotFound", err)
+		}
 	}
 	steps := []struct {
 		name   string
