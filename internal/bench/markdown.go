@@ -179,8 +179,8 @@ func (p *printer) targets(r *Report, has func(int) bool) {
 			ps, psr := find(pr, stratPerServer).callsPerServer(), find(pr, stratPerServerRetry).callsPerServer()
 			saved := min(ps, psr) - d
 			p.row(fmt.Sprintf("at least one DRS call saved per server, %d servers", pr.Servers),
-				fmt.Sprintf("%.2f per server, against %.2f per-server and %.2f per-server+retry", d, ps, psr),
-				verdict(saved >= targetSaved, fmt.Sprintf("missed by %.2f", targetSaved-saved)))
+				fmt.Sprintf("%.3f per server, against %.3f per-server and %.2f per-server+retry", d, ps, psr),
+				verdict(saved >= targetSaved, fmt.Sprintf("missed by %.3f", targetSaved-saved)))
 		}
 	}
 	if has(ScenarioTransitions) {
@@ -463,8 +463,10 @@ func (p *printer) api(a *APIResult, cores int) {
 
 const apiText = `The API keeps the encoded body of each execution (64 MB, least recently
 used first out) with the execution's Revision, which the store moves on with
-every commit to the execution; a request reads the header alone, compares
-the revision and writes the kept bytes, and answers If-None-Match with 304.
+every commit to the execution; a request reads that revision alone (one
+column on SQLite, through store.RevisionReader; the header on a store
+without it, such as DynamoDB), compares it and writes the kept bytes, and
+answers If-None-Match with 304.
 The one-request costs above are those of a miss (the first request after a
 change); the load measures hits, as readers of an execution that does not
 change in between see them.
