@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"math"
 	"sort"
 	"time"
 )
@@ -36,11 +37,25 @@ type Outcome struct {
 
 // callsPerServer is the number of DRS calls per server of the plans.
 func (o Outcome) callsPerServer() float64 {
+	return float64(o.totalCalls()) / float64(max(o.Servers, 1))
+}
+
+// callsPerRecovered is the number of DRS calls per server the strategy
+// recovered: a strategy that gives most servers up is not cheap for it.
+// With no server recovered it is +Inf.
+func (o Outcome) callsPerRecovered() float64 {
+	if o.Launched == 0 {
+		return math.Inf(1)
+	}
+	return float64(o.totalCalls()) / float64(o.Launched)
+}
+
+func (o Outcome) totalCalls() int {
 	n := 0
 	for _, v := range o.Calls {
 		n += v
 	}
-	return float64(n) / float64(max(o.Servers, 1))
+	return n
 }
 
 // measure reads the outcome of a run that started at t0 from the
