@@ -29,14 +29,7 @@ func runApply(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	file := fs.String("f", "", "file to apply: YAML, or JSON when its name ends in .json; - for standard input")
 	var cf clientFlags
 	cf.add(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("apply: unexpected argument %q", fs.Arg(0))
-	}
-	if err := envDefaults(fs); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *file == "" {

@@ -59,14 +59,7 @@ func runBench(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	out := fs.String("o", "", "write the markdown document to this file instead of standard output")
 	asJSON := fs.Bool("json", false, "print the results as JSON instead of markdown")
 	progress := fs.Bool("progress", false, "report each run on standard error as it ends")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("bench: unexpected argument %q", fs.Arg(0))
-	}
-	if err := envDefaults(fs); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if *asJSON && *out != "" {

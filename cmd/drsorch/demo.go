@@ -61,14 +61,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.Logger.Format, "log-format", "text", "log format: text or json")
 	fs.StringVar(&cfg.Logger.Level, "log-level", "warn", "log level: debug, info, warn or error")
 	addAccountFlags(fs, &cfg.Accounts, "")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("demo: unexpected argument %q", fs.Arg(0))
-	}
-	if err := envDefaults(fs); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	if cfg.TimeScale <= 0 || cfg.Poll <= 0 {

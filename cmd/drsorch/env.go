@@ -27,3 +27,17 @@ func envDefaults(fs *flag.FlagSet) error {
 	})
 	return err
 }
+
+// parseFlags parses the flags of a command that takes no positional
+// argument, then fills the flags not given from DRSORCH_* variables. An
+// argument left over prints the usage and is an error naming it.
+func parseFlags(fs *flag.FlagSet, args []string) error {
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() > 0 {
+		fs.Usage()
+		return fmt.Errorf("%s: unexpected argument %q", fs.Name(), fs.Arg(0))
+	}
+	return envDefaults(fs)
+}

@@ -29,14 +29,7 @@ func runExport(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	out := fs.String("o", "", "file to write (default: standard output)")
 	var cf clientFlags
 	cf.add(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("export: unexpected argument %q", fs.Arg(0))
-	}
-	if err := envDefaults(fs); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	c, err := cf.client()

@@ -49,14 +49,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	addEvidenceFlags(fs, &ev)
 	var accts accountsConfig
 	addAccountFlags(fs, &accts, "drsorch-target")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	if fs.NArg() > 0 {
-		fs.Usage()
-		return fmt.Errorf("serve: unexpected argument %q", fs.Arg(0))
-	}
-	if err := envDefaults(fs); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		return err
 	}
 	roles, err := parseOIDCRoles(*oidcRoles)
