@@ -15,6 +15,7 @@ import (
 
 	"github.com/drsorch/drsorch/internal/client"
 	"github.com/drsorch/drsorch/internal/drs"
+	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/plan"
 )
 
@@ -124,34 +125,7 @@ func TestKillServeDuringDrill(t *testing.T) {
 	}
 
 	// What DRS itself says.
-	var launches map[string]int
-	getJSON(t, simURL+"/_sim/launches", &launches)
-	drsc, err := drs.NewClient(ctx, drs.Config{Region: "us-east-1", Endpoint: simURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	instances, err := drsc.DescribeRecoveryInstances(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	perServer := map[string]int{}
-	for _, ri := range instances {
-		perServer[ri.SourceServerID]++
-	}
-	n := 0
-	for _, w := range e.Waves {
-		for _, l := range w.Servers {
-			n++
-			if launches[l.SourceServerID] != 1 || perServer[l.SourceServerID] != 1 {
-				t.Errorf("server %s: launched %d times, %d recovery instances; want 1 and 1 (launch %s %s)",
-					l.SourceServerID, launches[l.SourceServerID], perServer[l.SourceServerID], l.Status, l.Error)
-			}
-		}
-	}
-	if n != 40 || len(launches) != 40 || len(instances) != 40 {
-		t.Errorf("%d launches in the execution, %d servers launched, %d instances; want 40 each",
-			n, len(launches), len(instances))
-	}
+	checkLaunchedOnce(t, simURL, e, 40)
 }
 
 // waitEvents waits, for at most 20 seconds, until an execution has
@@ -270,4 +244,40 @@ func readFile(path string) string {
 		return fmt.Sprint(err)
 	}
 	return string(b)
+}
+
+// checkLaunchedOnce checks, through the emulator at simURL and the DRS API,
+// that every server of the execution was launched exactly once and has
+// exactly one recovery instance, and that there are want of them.
+func checkLaunchedOnce(t *testing.T, simURL string, e *execution.View, want int) {
+	t.Helper()
+	ctx := t.Context()
+	var launches map[string]int
+	getJSON(t, simURL+"/_sim/launches", &launches)
+	drsc, err := drs.NewClient(ctx, drs.Config{Region: "us-east-1", Endpoint: simURL})
+	if err != nil {
+		t.Fatal(err)
+	}
+	instances, err := drsc.DescribeRecoveryInstances(ctx, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	perServer := map[string]int{}
+	for _, ri := range instances {
+		perServer[ri.SourceServerID]++
+	}
+	n := 0
+	for _, w := range e.Waves {
+		for _, l := range w.Servers {
+			n++
+			if launches[l.SourceServerID] != 1 || perServer[l.SourceServerID] != 1 {
+				t.Errorf("server %s: launched %d times, %d recovery instances; want 1 and 1 (launch %s %s)",
+					l.SourceServerID, launches[l.SourceServerID], perServer[l.SourceServerID], l.Status, l.Error)
+			}
+		}
+	}
+	if n != want || len(launches) != want || len(instances) != want {
+		t.Errorf("%d launches in the execution, %d servers launched, %d instances; want %d each",
+			n, len(launches), len(instances), want)
+	}
 }

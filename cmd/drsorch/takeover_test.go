@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/drsorch/drsorch/internal/client"
-	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
@@ -227,34 +226,7 @@ func TestTakeoverDynamoDB(t *testing.T) {
 	}
 
 	// What DRS itself says.
-	var launches map[string]int
-	getJSON(t, simURL+"/_sim/launches", &launches)
-	drsc, err := drs.NewClient(ctx, drs.Config{Region: "us-east-1", Endpoint: simURL})
-	if err != nil {
-		t.Fatal(err)
-	}
-	instances, err := drsc.DescribeRecoveryInstances(ctx, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	perServer := map[string]int{}
-	for _, ri := range instances {
-		perServer[ri.SourceServerID]++
-	}
-	n := 0
-	for _, w := range e.Waves {
-		for _, l := range w.Servers {
-			n++
-			if launches[l.SourceServerID] != 1 || perServer[l.SourceServerID] != 1 {
-				t.Errorf("server %s: launched %d times, %d recovery instances; want 1 and 1 (launch %s %s)",
-					l.SourceServerID, launches[l.SourceServerID], perServer[l.SourceServerID], l.Status, l.Error)
-			}
-		}
-	}
-	if n != servers || len(launches) != servers || len(instances) != servers {
-		t.Errorf("%d launches in the execution, %d servers launched, %d instances; want %d each",
-			n, len(launches), len(instances), servers)
-	}
+	checkLaunchedOnce(t, simURL, e, servers)
 	// Nothing of the plan is left active, and no lease is held by the dead.
 	active, err := st.ListExecutions(ctx, store.ExecutionFilter{Actionable: true}, store.ListOptions{Limit: 1000})
 	if err != nil {
