@@ -127,7 +127,9 @@ type WaveRun struct {
 	// PointInTime is the one instant the wave's servers recover to, when
 	// the execution was started with a consistent point in time.
 	PointInTime *time.Time `json:"pointInTime,omitempty"`
-	Version     int64      `json:"version"`
+	// Gate is the wave's health gate in its current run, once it began.
+	Gate    *GateRun `json:"gate,omitempty"`
+	Version int64    `json:"version"`
 }
 
 // HookResult records one webhook call.
@@ -167,7 +169,18 @@ type Launch struct {
 	Error              string     `json:"error,omitempty"`
 	Attempts           int        `json:"attempts,omitempty"`
 	TerminateJobID     string     `json:"terminateJobId,omitempty"`
-	Version            int64      `json:"version"`
+	// The launch settings applied to the server before its wave launched:
+	// when, the launch template version that holds them, and the error
+	// that failed the launch instead.
+	SettingsAppliedAt     *time.Time `json:"settingsAppliedAt,omitempty"`
+	LaunchTemplateVersion int64      `json:"launchTemplateVersion,omitempty"`
+	SettingsError         string     `json:"settingsError,omitempty"`
+	// What EC2 says of the recovery instance once it launched.
+	PrivateIP     string `json:"privateIp,omitempty"`
+	InstanceType  string `json:"instanceType,omitempty"`
+	InstanceState string `json:"instanceState,omitempty"`
+	SubnetID      string `json:"subnetId,omitempty"`
+	Version       int64  `json:"version"`
 }
 
 // Batch is the set of servers sent in one DRS call (StartRecovery or

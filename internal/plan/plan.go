@@ -21,9 +21,14 @@ type ProtectionGroup struct {
 	Region          string    `json:"region"`
 	SourceServerIDs []string  `json:"sourceServerIds,omitempty"`
 	ServerSelector  *Selector `json:"serverSelector,omitempty"`
-	Version         int64     `json:"version"`
-	CreatedAt       time.Time `json:"createdAt"`
-	UpdatedAt       time.Time `json:"updatedAt"`
+	// LaunchSettings apply to every server of the group; a server's entry
+	// in ServerLaunchSettings (keyed by source server ID) overrides them
+	// field by field. See EffectiveSettings.
+	LaunchSettings       *LaunchSettings           `json:"launchSettings,omitempty"`
+	ServerLaunchSettings map[string]LaunchSettings `json:"serverLaunchSettings,omitempty"`
+	Version              int64                     `json:"version"`
+	CreatedAt            time.Time                 `json:"createdAt"`
+	UpdatedAt            time.Time                 `json:"updatedAt"`
 }
 
 // Selector chooses source servers by their DRS tags. A server matches when
@@ -61,6 +66,9 @@ type Wave struct {
 	// this long after it was requested (1..MaxLaunchTimeoutMinutes; zero:
 	// the engine's default).
 	LaunchTimeoutMinutes int `json:"launchTimeoutMinutes,omitempty"`
+	// HealthGate, when set, holds the wave in VERIFYING after its servers
+	// launched until its checks pass; dependent waves wait for it.
+	HealthGate *HealthGate `json:"healthGate,omitempty"`
 }
 
 // Hooks are HTTP webhooks called before a wave launches and after it ends.
