@@ -13,7 +13,9 @@ var CSVHeader = []string{
 	"protectionGroupId", "accountId", "region", "status", "requestTime",
 	"launchTime", "launchSeconds", "pointInTime", "pointInTimeSource",
 	"rpoSeconds", "jobId", "recoveryInstanceId", "ec2InstanceId",
-	"recoverySnapshotId", "attempts", "error",
+	"recoverySnapshotId", "attempts", "error", "privateIp", "instanceType",
+	"instanceState", "subnetId", "settingsAppliedAt", "launchTemplateVersion",
+	"settingsError",
 }
 
 // WriteCSV writes r as CSV: the header, then one row per server, wave by
@@ -31,6 +33,8 @@ func WriteCSV(w io.Writer, r *Report) error {
 				csvTime(s.LaunchTime), csvNum(s.LaunchSeconds), csvTime(s.PointInTime),
 				s.PointInTimeSource, csvNum(s.RPOSeconds), s.JobID, s.RecoveryInstanceID,
 				s.EC2InstanceID, s.RecoverySnapshotID, strconv.Itoa(s.Attempts), s.Error,
+				s.PrivateIP, s.InstanceType, s.InstanceState, s.SubnetID,
+				csvTime(s.SettingsAppliedAt), csvInt(s.LaunchTemplateVersion), s.SettingsError,
 			}
 			if err := cw.Write(row); err != nil {
 				return err
@@ -53,4 +57,11 @@ func csvNum(v *float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(*v, 'f', -1, 64)
+}
+
+func csvInt(n int64) string {
+	if n == 0 {
+		return ""
+	}
+	return strconv.FormatInt(n, 10)
 }

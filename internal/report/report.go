@@ -118,8 +118,12 @@ type WaveReport struct {
 	Error           string            `json:"error,omitempty"`
 	// PointInTime is the instant the wave's servers were recovered to,
 	// with a consistent point in time.
-	PointInTime *time.Time     `json:"pointInTime,omitempty"`
-	Servers     []ServerReport `json:"servers"`
+	PointInTime *time.Time `json:"pointInTime,omitempty"`
+	// HealthGate is the wave's gate as defined, Gate how it went: each
+	// check's outcome, attempts and time.
+	HealthGate *plan.HealthGate `json:"healthGate,omitempty"`
+	Gate       *plan.GateRun    `json:"gate,omitempty"`
+	Servers    []ServerReport   `json:"servers"`
 }
 
 // ServerReport is one launch of a Report.
@@ -148,6 +152,15 @@ type ServerReport struct {
 	RPOSeconds *float64 `json:"rpoSeconds,omitempty"`
 	Attempts   int      `json:"attempts,omitempty"`
 	Error      string   `json:"error,omitempty"`
+	// Where the recovery instance came up, as EC2 reported it.
+	PrivateIP     string `json:"privateIp,omitempty"`
+	InstanceType  string `json:"instanceType,omitempty"`
+	InstanceState string `json:"instanceState,omitempty"`
+	SubnetID      string `json:"subnetId,omitempty"`
+	// The launch settings applied before the wave launched.
+	SettingsAppliedAt     *time.Time `json:"settingsAppliedAt,omitempty"`
+	LaunchTemplateVersion int64      `json:"launchTemplateVersion,omitempty"`
+	SettingsError         string     `json:"settingsError,omitempty"`
 }
 
 // Execution loads an execution and builds its report. An unknown ID is an
@@ -200,7 +213,8 @@ func Build(e *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, now 
 		wr := WaveReport{Index: w.Index, Name: w.Name, Status: w.Status,
 			DependsOn: def.DependsOn, Gated: def.PauseBefore, ApprovedBy: w.ApprovedBy,
 			StartTime: w.StartTime, EndTime: w.EndTime, Hooks: w.Hooks, Error: w.Error,
-			PointInTime: w.PointInTime, Servers: []ServerReport{}}
+			PointInTime: w.PointInTime, HealthGate: def.HealthGate, Gate: w.Gate,
+			Servers: []ServerReport{}}
 		if wr.DependsOn == nil {
 			wr.DependsOn = []string{}
 		}
@@ -245,7 +259,10 @@ func serverReport(e *plan.Execution, l plan.Launch) ServerReport {
 		JobID: l.JobID, RecoveryInstanceID: l.RecoveryInstanceID,
 		EC2InstanceID: l.EC2InstanceID, RecoverySnapshotID: l.RecoverySnapshotID,
 		RequestTime: l.RequestTime, LaunchTime: l.LaunchTime, Attempts: l.Attempts,
-		Error: l.Error,
+		Error: l.Error, PrivateIP: l.PrivateIP, InstanceType: l.InstanceType,
+		InstanceState: l.InstanceState, SubnetID: l.SubnetID,
+		SettingsAppliedAt: l.SettingsAppliedAt, LaunchTemplateVersion: l.LaunchTemplateVersion,
+		SettingsError: l.SettingsError,
 	}
 	if l.RequestTime != nil && l.LaunchTime != nil {
 		d := seconds(l.LaunchTime.Sub(*l.RequestTime))
