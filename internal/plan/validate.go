@@ -23,10 +23,14 @@ var (
 )
 
 // ValidateGroup checks a protection group on its own and against others,
-// the groups already defined: names must differ, and a source server may
-// belong to one group only. An entry of others with g's ID (g's previous
-// version) is ignored. Field paths refer to g as given, so validate before
-// normalizing. The result is nil or an Errors listing every problem.
+// the groups already defined: names must differ, a source server may
+// belong to one group only, and a static private IP may be given to one
+// server of a subnet only. Launch settings are checked for their shape
+// and consistency; what needs a look at EC2 (that subnets exist, that IPs
+// are free) is internal/launchcfg's. An entry of others with g's ID (g's
+// previous version) is ignored. Field paths refer to g as given, so
+// validate before normalizing. The result is nil or an Errors listing
+// every problem.
 func ValidateGroup(g ProtectionGroup, others []ProtectionGroup) error {
 	var errs Errors
 	checkName(&errs, "name", g.Name)
@@ -83,6 +87,7 @@ func ValidateGroup(g ProtectionGroup, others []ProtectionGroup) error {
 	if g.ServerSelector != nil {
 		checkSelector(&errs, g.ServerSelector)
 	}
+	checkLaunchSettings(&errs, g, others)
 	return errs.err()
 }
 
@@ -201,6 +206,9 @@ func ValidatePlan(p RecoveryPlan, groupsByID map[string]ProtectionGroup) error {
 			checkHooks(&errs, wf+".hooks.before", w.Hooks.Before)
 			checkHooks(&errs, wf+".hooks.after", w.Hooks.After)
 		}
+		if w.HealthGate != nil {
+			checkHealthGate(&errs, wf+".healthGate", w.HealthGate)
+		}
 	}
 	checkCycles(&errs, p.Waves, index)
 	checkClaims(&errs, used)
@@ -237,8 +245,7 @@ func checkHooks(errs *Errors, field string, hooks []Hook) {
 	}
 	for k, h := range hooks {
 		f := fmt.Sprintf("%s[%d]", field, k)
-		u, err := url.Parse(h.URL)
-		if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || len(h.URL) > MaxHookURLLen {
+		if !validHookURL(h.URL) {
 			errs.add(CodeHookURLInvalid, f+".url", "hook URL %q is not an http or https URL", h.URL)
 		}
 		if h.TimeoutSeconds < 0 || h.TimeoutSeconds > MaxHookTimeoutSecond {
@@ -249,6 +256,13 @@ func checkHooks(errs *Errors, field string, hooks []Hook) {
 			errs.add(CodeHookRetriesInvalid, f+".retries", "retries is %d; it must be 0 to %d", h.Retries, MaxHookRetries)
 		}
 	}
+}
+
+// validHookURL reports whether raw is an absolute http or https URL of
+// at most MaxHookURLLen bytes: what hooks and health gates may call.
+func validHookURL(raw string) bool {
+	u, err := url.Parse(raw)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != "" && len(raw) <= MaxHookURLLen
 }
 
 func checkName(errs *Errors, field, name string) {
