@@ -61,6 +61,22 @@ type (
 		Region          string       `json:"region,omitempty" yaml:"region,omitempty"`
 		SourceServerIDs []string     `json:"sourceServerIds,omitempty" yaml:"sourceServerIds,omitempty"`
 		ServerSelector  *selectorDoc `json:"serverSelector,omitempty" yaml:"serverSelector,omitempty"`
+		// Keyed by source server ID.
+		LaunchSettings       *launchSettingsDoc           `json:"launchSettings,omitempty" yaml:"launchSettings,omitempty"`
+		ServerLaunchSettings map[string]launchSettingsDoc `json:"serverLaunchSettings,omitempty" yaml:"serverLaunchSettings,omitempty"`
+	}
+	launchSettingsDoc struct {
+		SubnetID          string            `json:"subnetId,omitempty" yaml:"subnetId,omitempty"`
+		SecurityGroupIDs  []string          `json:"securityGroupIds,omitempty" yaml:"securityGroupIds,omitempty,flow"`
+		InstanceType      string            `json:"instanceType,omitempty" yaml:"instanceType,omitempty"`
+		RightSizing       string            `json:"rightSizing,omitempty" yaml:"rightSizing,omitempty"`
+		InstanceProfile   string            `json:"instanceProfile,omitempty" yaml:"instanceProfile,omitempty"`
+		PrivateIP         string            `json:"privateIp,omitempty" yaml:"privateIp,omitempty"`
+		CopyPrivateIP     *bool             `json:"copyPrivateIp,omitempty" yaml:"copyPrivateIp,omitempty"`
+		CopyTags          *bool             `json:"copyTags,omitempty" yaml:"copyTags,omitempty"`
+		LaunchDisposition string            `json:"launchDisposition,omitempty" yaml:"launchDisposition,omitempty"`
+		BYOL              *bool             `json:"byol,omitempty" yaml:"byol,omitempty"`
+		Tags              map[string]string `json:"tags,omitempty" yaml:"tags,omitempty"`
 	}
 	selectorDoc struct {
 		Tags map[string]string `json:"tags,omitempty" yaml:"tags,omitempty"`
@@ -83,6 +99,13 @@ type (
 		MinSuccessPercent    *int      `json:"minSuccessPercent,omitempty" yaml:"minSuccessPercent,omitempty"`
 		LaunchTimeoutMinutes int       `json:"launchTimeoutMinutes,omitempty" yaml:"launchTimeoutMinutes,omitempty"`
 		Hooks                *hooksDoc `json:"hooks,omitempty" yaml:"hooks,omitempty"`
+		HealthGate           *gateDoc  `json:"healthGate,omitempty" yaml:"healthGate,omitempty"`
+	}
+	gateDoc struct {
+		StatusChecks    bool   `json:"statusChecks,omitempty" yaml:"statusChecks,omitempty"`
+		CheckURL        string `json:"checkUrl,omitempty" yaml:"checkUrl,omitempty"`
+		TimeoutMinutes  int    `json:"timeoutMinutes,omitempty" yaml:"timeoutMinutes,omitempty"`
+		IntervalSeconds int    `json:"intervalSeconds,omitempty" yaml:"intervalSeconds,omitempty"`
 	}
 	hooksDoc struct {
 		Before []hookDoc `json:"before,omitempty" yaml:"before,omitempty"`
@@ -114,7 +137,28 @@ func (d groupDoc) group() ProtectionGroup {
 			g.ServerSelector.Tags = d.ServerSelector.Tags
 		}
 	}
+	if d.LaunchSettings != nil {
+		s := d.LaunchSettings.settings()
+		g.LaunchSettings = &s
+	}
+	if len(d.ServerLaunchSettings) > 0 {
+		g.ServerLaunchSettings = make(map[string]LaunchSettings, len(d.ServerLaunchSettings))
+		for id, sd := range d.ServerLaunchSettings {
+			g.ServerLaunchSettings[id] = sd.settings()
+		}
+	}
 	return g
+}
+
+// settings converts, with empty lists and maps as nil: a document that
+// writes "tags: {}" reads back the same as one that leaves tags out.
+func (d launchSettingsDoc) settings() LaunchSettings {
+	s := LaunchSettings(d)
+	s.SecurityGroupIDs = cloneNonEmpty(s.SecurityGroupIDs)
+	if len(s.Tags) == 0 {
+		s.Tags = nil
+	}
+	return s
 }
 
 func docOfGroup(g ProtectionGroup) groupDoc {
@@ -128,6 +172,16 @@ func docOfGroup(g ProtectionGroup) groupDoc {
 	}
 	if g.ServerSelector != nil {
 		d.ServerSelector = &selectorDoc{Tags: g.ServerSelector.Tags}
+	}
+	if g.LaunchSettings != nil {
+		sd := launchSettingsDoc(*g.LaunchSettings)
+		d.LaunchSettings = &sd
+	}
+	if len(g.ServerLaunchSettings) > 0 {
+		d.ServerLaunchSettings = make(map[string]launchSettingsDoc, len(g.ServerLaunchSettings))
+		for id, s := range g.ServerLaunchSettings {
+			d.ServerLaunchSettings[id] = launchSettingsDoc(s)
+		}
 	}
 	return d
 }
@@ -148,6 +202,10 @@ func (d planDoc) plan() RecoveryPlan {
 		}
 		if h := wd.Hooks; h != nil {
 			w.Hooks = &Hooks{Before: hooksOf(h.Before), After: hooksOf(h.After)}
+		}
+		if wd.HealthGate != nil {
+			hg := HealthGate(*wd.HealthGate)
+			w.HealthGate = &hg
 		}
 		p.Waves = append(p.Waves, w)
 	}
@@ -185,6 +243,10 @@ func docOfPlan(p RecoveryPlan) planDoc {
 			for _, hk := range h.After {
 				wd.Hooks.After = append(wd.Hooks.After, hookDoc(hk))
 			}
+		}
+		if w.HealthGate != nil {
+			gd := gateDoc(*w.HealthGate)
+			wd.HealthGate = &gd
 		}
 		d.Waves = append(d.Waves, wd)
 	}
@@ -357,6 +419,13 @@ func checkKnownFields(n *yaml.Node, t reflect.Type) error {
 				return err
 			}
 		}
+	case t.Kind() == reflect.Map && n.Kind == yaml.MappingNode:
+		// Keys are data (server IDs, tag keys); values may be objects.
+		for i := 1; i < len(n.Content); i += 2 {
+			if err := checkKnownFields(n.Content[i], t.Elem()); err != nil {
+				return err
+			}
+		}
 	}
 	return nil
 }
@@ -388,6 +457,10 @@ func describe(t reflect.Type) string {
 		return "a hook"
 	case reflect.TypeFor[selectorDoc]():
 		return "serverSelector"
+	case reflect.TypeFor[launchSettingsDoc]():
+		return "launch settings"
+	case reflect.TypeFor[gateDoc]():
+		return "a healthGate"
 	}
 	return "a " + KindList
 }

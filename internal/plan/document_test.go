@@ -22,6 +22,30 @@ items:
     region: us-east-1
     serverSelector:
       tags: {tier: app, app: shop}
+  - kind: ProtectionGroup
+    name: cache
+    region: us-east-1
+    sourceServerIds: [s-0123456789abcdef1, s-0123456789abcdef2]
+    launchSettings:
+      subnetId: subnet-0e5a1d00000000011
+      securityGroupIds: [sg-0e5a1d00000000024, sg-0e5a1d00000000021]
+      instanceType: r6i.large
+      rightSizing: NONE
+      instanceProfile: drsorch-recovery
+      copyPrivateIp: false
+      copyTags: true
+      launchDisposition: STARTED
+      byol: false
+      tags: {env: dr, team: cache}
+    serverLaunchSettings:
+      s-0123456789abcdef1:
+        privateIp: 10.10.1.21
+        tags: {role: primary}
+      s-0123456789abcdef2:
+        subnetId: subnet-0e5a1d00000000012
+        instanceType: r6i.xlarge
+        launchDisposition: STOPPED
+        byol: true
 ---
 - kind: RecoveryPlan
   name: shop
@@ -41,6 +65,11 @@ items:
     - name: web
       protectionGroups: [app, db]
       dependsOn: []
+      healthGate:
+        statusChecks: true
+        checkUrl: https://health.example.com/shop
+        timeoutMinutes: 20
+        intervalSeconds: 30
 `
 
 func shopDocument() Document {
@@ -50,6 +79,24 @@ func shopDocument() Document {
 				ServerSelector: &Selector{Tags: map[string]string{"tier": "db"}}},
 			{Name: "app", AccountID: "123456789012", Region: "us-east-1",
 				ServerSelector: &Selector{Tags: map[string]string{"tier": "app", "app": "shop"}}},
+			{Name: "cache", Region: "us-east-1", SourceServerIDs: []string{srvB, srvC},
+				LaunchSettings: &LaunchSettings{
+					SubnetID:          "subnet-0e5a1d00000000011",
+					SecurityGroupIDs:  []string{"sg-0e5a1d00000000024", "sg-0e5a1d00000000021"},
+					InstanceType:      "r6i.large",
+					RightSizing:       RightSizingNone,
+					InstanceProfile:   "drsorch-recovery",
+					CopyPrivateIP:     boolp(false),
+					CopyTags:          boolp(true),
+					LaunchDisposition: DispositionStarted,
+					BYOL:              boolp(false),
+					Tags:              map[string]string{"env": "dr", "team": "cache"},
+				},
+				ServerLaunchSettings: map[string]LaunchSettings{
+					srvB: {PrivateIP: "10.10.1.21", Tags: map[string]string{"role": "primary"}},
+					srvC: {SubnetID: "subnet-0e5a1d00000000012", InstanceType: "r6i.xlarge",
+						LaunchDisposition: DispositionStopped, BYOL: boolp(true)},
+				}},
 		},
 		Plans: []RecoveryPlan{{Name: "shop", Description: "the shop", RTOMinutes: 60, Waves: []Wave{
 			{Name: "database", ProtectionGroupIDs: []string{"db"}},
@@ -57,7 +104,9 @@ func shopDocument() Document {
 				FailurePolicy: FailureContinue, MinSuccessPercent: intp(0),
 				Hooks: &Hooks{Before: []Hook{{Name: "dns", URL: "https://hooks.example.com/dns",
 					TimeoutSeconds: 5, Retries: 1}}}},
-			{Name: "web", ProtectionGroupIDs: []string{"app", "db"}, DependsOn: []string{}},
+			{Name: "web", ProtectionGroupIDs: []string{"app", "db"}, DependsOn: []string{},
+				HealthGate: &HealthGate{StatusChecks: true, CheckURL: "https://health.example.com/shop",
+					TimeoutMinutes: 20, IntervalSeconds: 30}},
 		}}},
 	}
 }

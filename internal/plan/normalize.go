@@ -8,8 +8,11 @@ import (
 )
 
 // NormalizeGroup returns g in its stored form: source server IDs sorted,
-// empty lists and maps as nil. It changes no value a person wrote (names
-// are not trimmed) and leaves g's own slices and maps untouched.
+// empty lists and maps as nil, launch settings that manage nothing left
+// out (a LaunchSettings of no field becomes nil, a server's entry of no
+// field is dropped). Security groups keep the order given: it is the
+// order EC2 shows them in. It changes no value a person wrote (names
+// and IDs are not trimmed) and leaves g's own slices and maps untouched.
 func NormalizeGroup(g ProtectionGroup) ProtectionGroup {
 	g.SourceServerIDs = sortedCopy(g.SourceServerIDs)
 	if g.ServerSelector != nil {
@@ -19,14 +22,45 @@ func NormalizeGroup(g ProtectionGroup) ProtectionGroup {
 		}
 		g.ServerSelector = &s
 	}
+	if g.LaunchSettings != nil {
+		if s := normalizeSettings(*g.LaunchSettings); !s.IsZero() {
+			g.LaunchSettings = &s
+		} else {
+			g.LaunchSettings = nil
+		}
+	}
+	var servers map[string]LaunchSettings
+	for id, s := range g.ServerLaunchSettings {
+		if s.IsZero() {
+			continue
+		}
+		if servers == nil {
+			servers = map[string]LaunchSettings{}
+		}
+		servers[id] = normalizeSettings(s)
+	}
+	g.ServerLaunchSettings = servers
 	return g
+}
+
+// normalizeSettings returns a copy of s sharing nothing with it, empty
+// lists and maps as nil.
+func normalizeSettings(s LaunchSettings) LaunchSettings {
+	s = s.clone()
+	s.SecurityGroupIDs = cloneNonEmpty(s.SecurityGroupIDs)
+	if len(s.Tags) == 0 {
+		s.Tags = nil
+	}
+	return s
 }
 
 // NormalizePlan returns p in its stored form, with every default explicit:
 // a wave without dependsOn depends on the wave before it (the first on
 // none), the failure policy is "stop" and the minimum success 100 percent
 // unless given. Empty lists become nil, except dependsOn, where empty means
-// "no dependency". p's own slices are left untouched.
+// "no dependency". A health gate's timeout and interval stay as given:
+// zero means the default (HealthGate.Timeout, Interval). p's own slices
+// are left untouched.
 func NormalizePlan(p RecoveryPlan) RecoveryPlan {
 	if len(p.Waves) == 0 {
 		p.Waves = nil
@@ -54,6 +88,12 @@ func NormalizePlan(p RecoveryPlan) RecoveryPlan {
 			w.MinSuccessPercent = &v
 		}
 		w.Hooks = normalizeHooks(w.Hooks)
+		if w.HealthGate != nil {
+			// Defaults stay implicit (HealthGate.Timeout, Interval): an
+			// unset bound follows the default if it ever changes.
+			hg := *w.HealthGate
+			w.HealthGate = &hg
+		}
 		waves[i] = w
 	}
 	p.Waves = waves
