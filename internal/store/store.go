@@ -1,5 +1,9 @@
 // Package store defines how drsorch persists protection groups, recovery
-// plans and executions, and the errors every backend returns. Backends live
+// plans and executions, and the errors every backend returns. Optional
+// capabilities, which callers find by type assertion, add notification
+// deliveries (DeliveryStore), tokens, sessions and the audit trail
+// (AuthStore, AuditStore), applied launch settings (SettingsStore) and
+// cheap revision reads (RevisionReader). Backends live
 // in sibling packages (sqlitestore, dynamostore) and all pass the suite in
 // storetest.
 //

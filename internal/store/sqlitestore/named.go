@@ -19,6 +19,9 @@ type kind[T any] struct {
 	what   string // for error messages
 	prefix string // of new IDs
 	fields func(*T) fields
+	// deleted, when set, removes what belongs to a record, in the
+	// transaction that deletes it.
+	deleted func(ctx context.Context, tx *sql.Tx, id string) error
 }
 
 // fields points at the fields of a record the store reads or sets.
@@ -35,6 +38,7 @@ var groups = kind[plan.ProtectionGroup]{
 	fields: func(g *plan.ProtectionGroup) fields {
 		return fields{&g.ID, &g.Name, &g.Version, &g.CreatedAt, &g.UpdatedAt}
 	},
+	deleted: deleteAppliedSettings,
 }
 
 var plans = kind[plan.RecoveryPlan]{
@@ -188,8 +192,15 @@ func (k kind[T]) delete(ctx context.Context, s *Store, id string, version int64)
 		if err != nil {
 			return err
 		}
-		if n, err := res.RowsAffected(); err != nil || n == 1 {
+		n, err := res.RowsAffected()
+		if err != nil {
 			return err
+		}
+		if n == 1 {
+			if k.deleted != nil {
+				return k.deleted(ctx, tx, id)
+			}
+			return nil
 		}
 		return missingOrStale(ctx, tx, `SELECT count(*) FROM `+k.table+` WHERE id = ?`, id)
 	})

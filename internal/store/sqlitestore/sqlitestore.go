@@ -4,7 +4,9 @@
 // Groups and plans are one row each, their definition kept as JSON beside
 // indexed name and version columns. An execution is one row for its header
 // (the lease in columns of its own), one per wave, launch, batch and event,
-// so a commit that changes ten launches writes ten rows.
+// so a commit that changes ten launches writes ten rows. Applied launch
+// settings are one row per group and source server, deleted with their
+// group.
 //
 // Every write runs in a BEGIN IMMEDIATE transaction, which takes SQLite's
 // write lock up front: two writers never both read under a shared lock and

@@ -87,6 +87,12 @@ func newGroup(name string) *plan.ProtectionGroup {
 		Region:          "us-east-1",
 		SourceServerIDs: []string{"s-1000000000000000a", "s-1000000000000000b"},
 		ServerSelector:  &plan.Selector{Tags: map[string]string{"tier": name}},
+		LaunchSettings: &plan.LaunchSettings{SubnetID: "subnet-0e5a1d00000000011",
+			SecurityGroupIDs: []string{"sg-0e5a1d00000000024", "sg-0e5a1d00000000021"},
+			Tags:             map[string]string{"env": "dr"}},
+		ServerLaunchSettings: map[string]plan.LaunchSettings{
+			"s-1000000000000000a": {PrivateIP: "10.10.1.20", InstanceType: "r6i.large"},
+		},
 	}
 }
 
@@ -115,6 +121,8 @@ func newPlan(name string) *plan.RecoveryPlan {
 					Before: []plan.Hook{{Name: "drain", URL: "http://127.0.0.1:9/drain", TimeoutSeconds: 5, Retries: 2}},
 					After:  []plan.Hook{{URL: "http://127.0.0.1:9/check"}},
 				},
+				HealthGate: &plan.HealthGate{StatusChecks: true, CheckURL: "http://127.0.0.1:9/health",
+					TimeoutMinutes: 10, IntervalSeconds: 30},
 			},
 		},
 	}

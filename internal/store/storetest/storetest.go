@@ -19,6 +19,7 @@ func Run(t *testing.T, newStore func(t *testing.T) store.Store) {
 	t.Run("Executions", func(t *testing.T) { testExecutions(t, newStore) })
 	t.Run("Auth", func(t *testing.T) { testAuth(t, newStore) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, newStore) })
+	t.Run("Settings", func(t *testing.T) { testSettings(t, newStore) })
 }
 
 // equate lets a backend return nil for an empty slice or map and times in
