@@ -194,18 +194,27 @@ var tableAdmin = map[string]bool{"CreateTables": true, "DeleteTables": true}
 
 // operations are the AWS operations the code calls, as IAM actions.
 type operations struct {
-	drs, sts, dynamo, dynamoAdmin []string
+	drs, ec2, sts, dynamo, dynamoAdmin []string
 }
 
 func (o operations) service() []string {
-	out := slices.Concat(o.drs, o.sts, o.dynamo)
+	out := slices.Concat(o.drs, o.ec2, o.sts, o.dynamo)
+	slices.Sort(out)
+	return out
+}
+
+// target returns the actions of the clients made in a target account,
+// under its assumed role: DRS and EC2.
+func (o operations) target() []string {
+	out := slices.Concat(o.drs, o.ec2)
 	slices.Sort(out)
 	return out
 }
 
 // codeOperations derives the operations from the narrow ports of
-// internal/drs (api, STS) and internal/store/dynamostore (dynamoAPI), and
-// checks that each port lists exactly what its package calls.
+// internal/drs (api, STS), internal/ec2 (api) and
+// internal/store/dynamostore (dynamoAPI), and checks that each port lists
+// exactly what its package calls.
 func codeOperations(t *testing.T) operations {
 	t.Helper()
 	var o operations
@@ -223,6 +232,13 @@ func codeOperations(t *testing.T) operations {
 		t.Errorf("internal/drs: the STS interface %v and the calls %v differ", got, stsCalled)
 	}
 	o.sts = prefixed("sts:", stsCalled)
+
+	ec2Src := parseDir(t, filepath.Join("..", "internal", "ec2"))
+	ec2Called := union(ec2Src.calls("api", "ec2", nil), func(string) bool { return true })
+	if got := ec2Src.interfaceMethods(t, "api"); !slices.Equal(got, ec2Called) {
+		t.Errorf("internal/ec2: the api interface %v and the calls %v differ", got, ec2Called)
+	}
+	o.ec2 = prefixed("ec2:", ec2Called)
 
 	dyn := parseDir(t, filepath.Join("..", "internal", "store", "dynamostore"))
 	calls := dyn.calls("db", "dynamodb", map[string]string{"NewTableExistsWaiter": "DescribeTable"})

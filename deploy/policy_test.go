@@ -95,8 +95,9 @@ func checkActions(t *testing.T, what string, code, allowed []string) {
 }
 
 // TestIAMPolicyMatchesOperations holds deploy/iam-policy.json to exactly
-// the AWS operations the service calls: DRS, STS for cross-account
-// recovery, and DynamoDB for the shared store.
+// the AWS operations the service calls: DRS, EC2 for launch settings and
+// health gates, STS for cross-account recovery, and DynamoDB for the
+// shared store.
 func TestIAMPolicyMatchesOperations(t *testing.T) {
 	ops := codeOperations(t)
 	checkActions(t, "iam-policy.json", ops.service(), readPolicy(t, "iam-policy.json").actions(t, "iam-policy.json"))
@@ -117,6 +118,7 @@ func TestActionComparisonFailsBothWays(t *testing.T) {
 	}{
 		{"as shipped", ops, allowed, nil, nil},
 		{"a new call", append(slices.Clone(ops), "drs:StopReplication"), allowed, []string{"drs:StopReplication"}, nil},
+		{"a new EC2 call", append(slices.Clone(ops), "ec2:RunInstances"), allowed, []string{"ec2:RunInstances"}, nil},
 		{"a stale permission", ops, append(slices.Clone(allowed), "dynamodb:Scan"), nil, []string{"dynamodb:Scan"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -272,12 +272,12 @@ func TestTableMatchesCreateTables(t *testing.T) {
 	}
 }
 
-// TestTargetAccountTemplate holds the target accounts' role to the DRS
-// actions: drsorch calls nothing else in those accounts.
+// TestTargetAccountTemplate holds the target accounts' role to the DRS and
+// EC2 actions: drsorch calls nothing else in those accounts.
 func TestTargetAccountTemplate(t *testing.T) {
 	tmpl := loadTemplate(t, "target-account-role.yaml")
 	checkReferences(t, "target-account-role.yaml", tmpl)
-	checkActions(t, "target-account-role.yaml", codeOperations(t).drs, inlineActions(t, tmpl, "TargetRole"))
+	checkActions(t, "target-account-role.yaml", codeOperations(t).target(), inlineActions(t, tmpl, "TargetRole"))
 	trust := path(t, tmpl, "Resources", "TargetRole", "Properties", "AssumeRolePolicyDocument", "Statement", 0)
 	if d := cmp.Diff(map[string]any{"Ref": "OrchestratorRoleArn"}, path(t, trust, "Principal", "AWS")); d != "" {
 		t.Errorf("trusted principal mismatch (-want +got):\n%s", d)

@@ -74,6 +74,7 @@ type api interface {
 	TerminateRecoveryInstances(context.Context, *drs.TerminateRecoveryInstancesInput, ...func(*drs.Options)) (*drs.TerminateRecoveryInstancesOutput, error)
 	GetLaunchConfiguration(context.Context, *drs.GetLaunchConfigurationInput, ...func(*drs.Options)) (*drs.GetLaunchConfigurationOutput, error)
 	UpdateLaunchConfiguration(context.Context, *drs.UpdateLaunchConfigurationInput, ...func(*drs.Options)) (*drs.UpdateLaunchConfigurationOutput, error)
+	TagResource(context.Context, *drs.TagResourceInput, ...func(*drs.Options)) (*drs.TagResourceOutput, error)
 }
 
 var _ api = (*drs.Client)(nil)

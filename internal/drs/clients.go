@@ -45,6 +45,9 @@ type Clients struct {
 	stsMu sync.Mutex
 	sts   STS
 	home  string
+	// roles holds one credentials cache per role ARN, shared by every
+	// client of the account, DRS or not, so that they assume it once.
+	roles map[string]aws.CredentialsProvider
 }
 
 type clientKey struct{ account, region string }
@@ -52,7 +55,7 @@ type clientKey struct{ account, region string }
 // NewClients returns an empty registry; Clients are created by For.
 func NewClients(ctx context.Context, base Config) *Clients {
 	return &Clients{base: base, clients: make(map[clientKey]*Client),
-		sts: base.STS, home: base.HomeAccount}
+		sts: base.STS, home: base.HomeAccount, roles: make(map[string]aws.CredentialsProvider)}
 }
 
 // For returns the Client for an account and region, creating it on first
@@ -74,7 +77,7 @@ func (c *Clients) For(ctx context.Context, accountID, region string) (*Client, e
 	if ep, ok := c.base.AccountEndpoints[accountID]; ok && accountID != "" {
 		cfg.Endpoint = ep
 	}
-	creds, err := c.credentials(ctx, accountID, cfg.Region)
+	creds, err := c.Credentials(ctx, accountID, cfg.Region)
 	if err != nil {
 		return nil, err
 	}
@@ -96,10 +99,15 @@ func (c *Clients) For(ctx context.Context, accountID, region string) (*Client, e
 	return cl, nil
 }
 
-// credentials returns the credentials of an account's clients: nil (the
-// SDK's chain) for the caller's own account, else a cached provider of
-// the target role's.
-func (c *Clients) credentials(ctx context.Context, accountID, region string) (aws.CredentialsProvider, error) {
+// Credentials returns the credentials of an account's clients: nil (the
+// SDK's chain) for the caller's own account, or when no TargetRoleName is
+// set, else a cached provider of the target role's in that account. The
+// clients of other services in the account (EC2) use it, so that they act
+// as the same role as its DRS clients. One provider serves every region of
+// a partition and every caller, so STS is called when credentials are
+// first needed and again before they expire, once for all the clients of
+// a role.
+func (c *Clients) Credentials(ctx context.Context, accountID, region string) (aws.CredentialsProvider, error) {
 	if accountID == "" || c.base.TargetRoleName == "" {
 		return nil, nil
 	}
@@ -123,10 +131,15 @@ func (c *Clients) credentials(ctx context.Context, accountID, region string) (aw
 		return nil, nil
 	}
 	arn := RoleARN(region, accountID, c.base.TargetRoleName)
+	if p, ok := c.roles[arn]; ok {
+		return p, nil
+	}
 	p := stscreds.NewAssumeRoleProvider(c.sts, arn, func(o *stscreds.AssumeRoleOptions) {
 		o.RoleSessionName = RoleSessionName
 	})
-	return aws.NewCredentialsCache(p), nil
+	cache := aws.NewCredentialsCache(p)
+	c.roles[arn] = cache
+	return cache, nil
 }
 
 // RoleARN returns the ARN of the role named name in an account, in the

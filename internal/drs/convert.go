@@ -59,10 +59,15 @@ func sourceServerFrom(s types.SourceServer) SourceServer {
 	if p := s.SourceProperties; p != nil {
 		if h := p.IdentificationHints; h != nil {
 			out.Hostname = aws.ToString(h.Hostname)
+			out.AWSInstanceID = aws.ToString(h.AwsInstanceID)
 		}
 		if p.Os != nil {
 			out.OS = aws.ToString(p.Os.FullString)
 		}
+	}
+	if c := s.SourceCloudProperties; c != nil {
+		out.OriginAccountID = aws.ToString(c.OriginAccountID)
+		out.OriginRegion = aws.ToString(c.OriginRegion)
 	}
 	if r := s.DataReplicationInfo; r != nil {
 		out.ReplicationState = string(r.DataReplicationState)

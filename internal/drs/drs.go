@@ -57,6 +57,13 @@ type SourceServer struct {
 	Lag                time.Duration     `json:"lagSeconds"`
 	RecoveryInstanceID string            `json:"recoveryInstanceId,omitempty"`
 	LastLaunchResult   string            `json:"lastLaunchResult,omitempty"`
+	// AWSInstanceID is the EC2 instance the server replicates from, when
+	// it runs in AWS (its identification hints say so).
+	AWSInstanceID string `json:"awsInstanceId,omitempty"`
+	// OriginAccountID and OriginRegion are where that instance runs,
+	// from the server's source cloud properties.
+	OriginAccountID string `json:"originAccountId,omitempty"`
+	OriginRegion    string `json:"originRegion,omitempty"`
 }
 
 // ServerLaunch asks DRS to recover one server, optionally from a given

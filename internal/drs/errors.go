@@ -122,6 +122,12 @@ func classify(err error) error {
 	return nil
 }
 
+// Classify returns the class of an error from any AWS SDK client by what
+// all services share: throttling codes, the HTTP status, the SDK's local
+// parameter checks and the transport; nil when none applies. The EC2 port
+// decides its own service codes first and falls back on it.
+func Classify(err error) error { return classify(err) }
+
 // RetryAfter reports how long DRS asked the caller to wait before trying
 // again, from the Retry-After header of a throttling or internal-server
 // answer (or the matching member of the typed error), and whether it asked.

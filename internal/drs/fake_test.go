@@ -144,3 +144,8 @@ func (f *fakeAPI) UpdateLaunchConfiguration(_ context.Context, in *drs.UpdateLau
 		TargetInstanceTypeRightSizingMethod: in.TargetInstanceTypeRightSizingMethod,
 	}, nil
 }
+
+func (f *fakeAPI) TagResource(_ context.Context, in *drs.TagResourceInput, _ ...func(*drs.Options)) (*drs.TagResourceOutput, error) {
+	f.record(in)
+	return &drs.TagResourceOutput{}, nil
+}

@@ -333,6 +333,21 @@ func (c *Client) UpdateLaunchConfiguration(ctx context.Context, lc LaunchConfigu
 	return launchConfigurationFrom(fromUpdateOutput(out)), nil
 }
 
+// TagResource adds tags to a DRS resource (a source server, a recovery
+// instance, a job) by its ARN, or changes the values of keys it holds. It
+// never removes a tag. No tags, no call.
+func (c *Client) TagResource(ctx context.Context, arn string, tags map[string]string) error {
+	const op = "tag resource"
+	if arn == "" {
+		return refuse(op, "no resource ARN")
+	}
+	if len(tags) == 0 {
+		return nil
+	}
+	_, err := c.api.TagResource(ctx, &drs.TagResourceInput{ResourceArn: aws.String(arn), Tags: maps.Clone(tags)})
+	return wrap(op, err)
+}
+
 // pager is what the SDK's paginators have in common.
 type pager[O any] interface {
 	HasMorePages() bool

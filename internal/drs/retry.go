@@ -32,7 +32,26 @@ const (
 //     seconds", a local token bucket must not turn that into a failure in
 //     the middle of a recovery.
 func newRetryer(maxAttempts int, maxBackoff time.Duration, log *slog.Logger) aws.Retryer {
-	b := &backoff{max: maxBackoff, log: log, rand: rand.Int64N}
+	return NewRetryer("drs", maxAttempts, maxBackoff, log)
+}
+
+// NewRetryer returns the retry policy of the Client for the SDK client of
+// another AWS service that drsorch calls (EC2), so that both wait alike:
+// the standard retryer's decisions, up to maxAttempts attempts (default
+// 5), a backoff that honours Retry-After and throttling codes, at most
+// maxBackoff (default 20s) per wait, no client-side retry quota. Each
+// retry is logged at debug level as "retrying <service> request".
+func NewRetryer(service string, maxAttempts int, maxBackoff time.Duration, log *slog.Logger) aws.Retryer {
+	if maxAttempts <= 0 {
+		maxAttempts = defaultMaxAttempts
+	}
+	if maxBackoff <= 0 {
+		maxBackoff = defaultMaxBackoff
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	b := &backoff{max: maxBackoff, log: log, rand: rand.Int64N, msg: "retrying " + service + " request"}
 	return retry.NewStandard(func(o *retry.StandardOptions) {
 		o.MaxAttempts = maxAttempts
 		o.MaxBackoff = maxBackoff
@@ -49,6 +68,7 @@ type backoff struct {
 	max  time.Duration
 	log  *slog.Logger
 	rand func(n int64) int64 // [0, n), replaced in tests
+	msg  string
 }
 
 // BackoffDelay implements retry.BackoffDelayer.
@@ -74,7 +94,7 @@ func (b *backoff) BackoffDelay(attempt int, err error) (time.Duration, error) {
 	if errors.As(err, &apiErr) {
 		code = apiErr.ErrorCode()
 	}
-	b.log.Debug("retrying drs request", "attempt", attempt, "delay", d,
+	b.log.Debug(b.msg, "attempt", attempt, "delay", d,
 		"retry_after", retryAfter, "code", code, "error", err)
 	return d, nil
 }

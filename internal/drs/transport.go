@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 )
 
 // bufferedBodies hands the HTTP client a request body of its own.
@@ -21,6 +22,9 @@ import (
 // the race, but the SDK retries it as a connection error, so it would
 // otherwise show as extra requests. DRS request bodies are small JSON, so
 // a copy is cheap.
+//
+// BufferedBodies gives the same copy to the SDK client of another service
+// (EC2, whose Query requests are small forms).
 type bufferedBodies struct {
 	next aws.HTTPClient
 }
@@ -40,4 +44,13 @@ func (b bufferedBodies) Do(r *http.Request) (*http.Response, error) {
 	}
 	r2.ContentLength = int64(len(data))
 	return b.next.Do(r2)
+}
+
+// BufferedBodies wraps an SDK HTTP client (nil: the SDK's default) so that
+// each request body is a copy of its own; see bufferedBodies for why.
+func BufferedBodies(next aws.HTTPClient) aws.HTTPClient {
+	if next == nil {
+		next = awshttp.NewBuildableClient()
+	}
+	return bufferedBodies{next: next}
 }
