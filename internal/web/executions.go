@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/drsorch/drsorch/internal/execution"
@@ -31,7 +32,15 @@ type executionPage struct {
 	Failed   int
 	// Confirm, when set, is the control waiting for confirmation.
 	Confirm *pendingControl
+	// Refresh, in seconds, asks the script to fetch the page again even
+	// without news on the event stream: while a health gate checks or
+	// launched instances wait for their EC2 details, what changes need
+	// not come with an event.
+	Refresh int
 }
+
+// liveRefresh is the wait between two refreshes while Refresh applies.
+const liveRefresh = 5
 
 // timelineRow is one wave on the timeline: when it ran, placed on the
 // span of the whole execution.
@@ -100,7 +109,47 @@ func (s *Server) executionData(r *http.Request) (*executionPage, error) {
 		d.Launched += wv.Launched
 		d.Failed += wv.Failed
 	}
+	if !final && awaitsDetail(v) {
+		d.Refresh = liveRefresh
+	}
 	return d, nil
+}
+
+// awaitsDetail reports whether a health gate of v is checking or a
+// launched instance still lacks what EC2 says of it.
+func awaitsDetail(v *execution.View) bool {
+	for _, w := range v.Waves {
+		if w.Gate != nil && w.Gate.Status == plan.GateChecking {
+			return true
+		}
+		for _, l := range w.Servers {
+			if l.Status == plan.LaunchLaunched && l.EC2InstanceID != "" && l.PrivateIP == "" {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// gateOf describes the health gate of the frozen plan's wave, "" without
+// one.
+func gateOf(p plan.RecoveryPlan, wave string) string {
+	for _, w := range p.Waves {
+		if w.Name != wave || w.HealthGate == nil {
+			continue
+		}
+		g := w.HealthGate
+		var checks []string
+		if g.StatusChecks {
+			checks = append(checks, "EC2 status checks")
+		}
+		if g.CheckURL != "" {
+			checks = append(checks, "check URL "+g.CheckURL)
+		}
+		return fmt.Sprintf("%s, every %s, for up to %s", strings.Join(checks, " and "),
+			g.Interval(), g.Timeout())
+	}
+	return ""
 }
 
 // timeline places each wave that started on the span from the

@@ -78,6 +78,19 @@ type groupForm struct {
 	Errors    *fieldErrors
 	// ServerErrors are the problems of each chosen server, by its ID.
 	ServerErrors map[string][]string
+
+	// LaunchSettings and Overrides are the launch settings inputs, as
+	// typed when the form was posted; typed tells showGroupForm so.
+	LaunchSettings settingsForm
+	Overrides      []settingsForm
+	typed          bool
+	// CanApply offers to apply the launch settings; ApplyAfterSave is
+	// the form's choice.
+	CanApply, ApplyAfterSave bool
+	// Settings and Drift are the panels of a stored group's page, nil
+	// when left out.
+	Settings *settingsPanel
+	Drift    *driftPanel
 }
 
 // blankTagRows is how many empty tag rows the editor offers.
@@ -96,7 +109,11 @@ func (s *Server) groupEdit(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	return s.showGroupForm(w, r, http.StatusOK, &groupForm{Group: *g}, false)
+	d := &groupForm{Group: *g}
+	if s.settings != nil && r.URL.Query().Get("drift") != "" {
+		d.Drift = s.driftPanelOf(r, g.ID)
+	}
+	return s.showGroupForm(w, r, http.StatusOK, d, false)
 }
 
 // groupSubmit saves a group, or with op=preview shows which servers it
@@ -107,7 +124,10 @@ func (s *Server) groupSubmit(w http.ResponseWriter, r *http.Request) error {
 	d := &groupForm{New: id == ""}
 	g, problems := readGroup(r)
 	g.ID = id
-	d.Group = g
+	ls, rows, ps := readLaunchSettings(r.PostForm, &g)
+	problems = append(problems, ps...)
+	d.Group, d.LaunchSettings, d.Overrides, d.typed = g, ls, rows, true
+	d.ApplyAfterSave = r.PostForm.Get("applyLaunchSettings") != ""
 	if len(problems) > 0 {
 		d.Errors = invalidForm(problems)
 		return s.showGroupForm(w, r, http.StatusBadRequest, d, false)
@@ -139,7 +159,25 @@ func (s *Server) groupSubmit(w http.ResponseWriter, r *http.Request) error {
 		d.Errors = fe
 		return s.showGroupForm(w, r, status, d, false)
 	}
-	setFlash(w, flash{Notice: fmt.Sprintf("Protection group %q saved.", g.Name)})
+	fl := flash{Notice: fmt.Sprintf("Protection group %q saved.", g.Name)}
+	if d.ApplyAfterSave && s.settings != nil {
+		applied, err := s.apply(ctx, &g)
+		if err != nil {
+			// The group is saved: show it, at its new version, with why
+			// its settings were not applied, at their fields.
+			fe, status, ok := formErrors(err)
+			if !ok {
+				return err
+			}
+			d.New, d.Group.ID, d.Group.Version, d.Errors = false, g.ID, g.Version, fe
+			d.Notice = fl.Notice
+			d.Error = "The launch settings were not applied: " + fe.Message
+			return s.showGroupForm(w, r, status, d, false)
+		}
+		fl.Notice += " " + applied.Notice
+		fl.Warnings = applied.Warnings
+	}
+	setFlash(w, fl)
 	return redirect(w, r, "/groups/"+g.ID)
 }
 
@@ -188,6 +226,20 @@ func (s *Server) showGroupForm(w http.ResponseWriter, r *http.Request, status in
 	}
 	for range blankTagRows {
 		d.Tags = append(d.Tags, tagRow{})
+	}
+	if !d.typed {
+		var own plan.LaunchSettings
+		if d.Group.LaunchSettings != nil {
+			own = *d.Group.LaunchSettings
+		}
+		d.LaunchSettings = settingsFormOf("launchSettings", "", own)
+		d.Overrides = overrideRows(d.Group)
+	}
+	d.LaunchSettings.Prefix = groupSettingsPrefix
+	d.Overrides = numberRows(d.Overrides)
+	d.CanApply = s.settings != nil
+	if s.settings != nil && !d.New && d.Group.ID != "" {
+		d.Settings = s.settingsPanelOf(r, d.Group.ID)
 	}
 	d.ServerErrors = map[string][]string{}
 	if d.Errors != nil {

@@ -273,3 +273,44 @@ func (d doc) fieldErrors() []string {
 	}
 	return out
 }
+
+// formValues returns what a browser would submit of the form with the
+// id, pressing no button: its inputs (checkboxes only when checked), the
+// selected option of each select (the first without one) and its
+// textareas.
+func (d doc) formValues(formID string) url.Values {
+	form := string(d.byID(formID))
+	v := url.Values{}
+	for _, tag := range regexp.MustCompile(`<input[^>]*>`).FindAllString(form, -1) {
+		in := doc(tag)
+		name := in.attr("name")
+		if name == "" {
+			continue
+		}
+		typ := in.attr("type")
+		if (typ == "checkbox" || typ == "radio") && !regexp.MustCompile(`\schecked[\s>]`).MatchString(tag) {
+			continue
+		}
+		v.Add(name, in.attr("value"))
+	}
+	selects := regexp.MustCompile(`(?s)<select[^>]*>.*?</select>`)
+	for _, sel := range selects.FindAllString(form, -1) {
+		s := doc(sel)
+		opts := regexp.MustCompile(`<option[^>]*>`).FindAllString(sel, -1)
+		if len(opts) == 0 {
+			continue
+		}
+		chosen := doc(opts[0]).attr("value")
+		for _, o := range opts {
+			if strings.Contains(o, " selected") {
+				chosen = doc(o).attr("value")
+			}
+		}
+		v.Add(s.attr("name"), chosen)
+	}
+	areas := regexp.MustCompile(`(?s)(<textarea[^>]*>)(.*?)</textarea>`)
+	for _, m := range areas.FindAllStringSubmatch(form, -1) {
+		v.Add(doc(m[1]).attr("name"), html.UnescapeString(m[2]))
+	}
+	return v
+}

@@ -13,7 +13,9 @@ import (
 // The plan editor posts the whole plan each time: its waves as w0.name,
 // w0.groups, w0.deps (indices of the waves as rendered, so that renaming
 // a wave in the same edit keeps the waves that depend on it), w0.pause,
-// w0.policy, w0.minSuccess, w0.launchTimeout and hook rows w0.before0.url, …; and op, the
+// w0.policy, w0.minSuccess, w0.launchTimeout, the health gate's
+// w0.gate.statusChecks, w0.gate.checkUrl, w0.gate.timeout and
+// w0.gate.interval, and hook rows w0.before0.url, …; and op, the
 // button pressed: save, add, or remove-N, up-N, down-N, which change the
 // draft and show it again without saving.
 
@@ -64,6 +66,9 @@ func readPlan(r *http.Request) (plan.RecoveryPlan, []problem) {
 		} else if set {
 			w.LaunchTimeoutMinutes = n
 		}
+		gate, ps := readGate(r, pre+"gate.", fmt.Sprintf("waves[%d].healthGate", i))
+		problems = append(problems, ps...)
+		w.HealthGate = gate
 		before, ps := readHooks(r, pre+"before", fmt.Sprintf("waves[%d].hooks.before", i))
 		problems = append(problems, ps...)
 		after, ps := readHooks(r, pre+"after", fmt.Sprintf("waves[%d].hooks.after", i))
@@ -86,6 +91,28 @@ func readPlan(r *http.Request) (plan.RecoveryPlan, []problem) {
 		}
 	}
 	return p, problems
+}
+
+// readGate reads a wave's health gate; without any of its inputs set the
+// wave has none.
+func readGate(r *http.Request, prefix, field string) (*plan.HealthGate, []problem) {
+	f := r.PostForm
+	g := plan.HealthGate{StatusChecks: f.Get(prefix+"statusChecks") != "",
+		CheckURL: strings.TrimSpace(f.Get(prefix + "checkUrl"))}
+	var problems []problem
+	timeout, tset, ok := formInt(f.Get(prefix + "timeout"))
+	if !ok {
+		problems = append(problems, notNumber(field+".timeoutMinutes", f.Get(prefix+"timeout")))
+	}
+	interval, iset, ok := formInt(f.Get(prefix + "interval"))
+	if !ok {
+		problems = append(problems, notNumber(field+".intervalSeconds", f.Get(prefix+"interval")))
+	}
+	g.TimeoutMinutes, g.IntervalSeconds = timeout, interval
+	if !g.StatusChecks && g.CheckURL == "" && !tset && !iset && len(problems) == 0 {
+		return nil, nil
+	}
+	return &g, problems
 }
 
 // readHooks reads the hook rows of one phase; a row without a URL is left
@@ -181,6 +208,9 @@ func anchor(field string) string {
 	if m := anchorPattern.FindStringSubmatch(field); m != nil {
 		return m[1]
 	}
+	if m := settingsAnchor.FindStringSubmatch(field); m != nil {
+		return m[1]
+	}
 	if strings.HasPrefix(field, "serverSelector.tags") {
 		return "serverSelector.tags"
 	}
@@ -198,6 +228,32 @@ type waveEditor struct {
 }
 
 func waveData(d *planForm, w waveForm) waveEditor { return waveEditor{Errors: d.Errors, Wave: w} }
+
+// gateEditor is what the _gate partial reads: one wave's health gate.
+type gateEditor struct {
+	Errors        *fieldErrors
+	Field, Prefix string
+	StatusChecks  bool
+	CheckURL      string
+	// Timeout and Interval are empty for the defaults.
+	Timeout, Interval string
+}
+
+// gateData gathers the health gate of wave field path wave (such as
+// waves[0]) whose inputs are named with prefix (such as w0.).
+func gateData(e *fieldErrors, wave, prefix string, g *plan.HealthGate) gateEditor {
+	d := gateEditor{Errors: e, Field: wave + ".healthGate", Prefix: prefix + "gate."}
+	if g != nil {
+		d.StatusChecks, d.CheckURL = g.StatusChecks, g.CheckURL
+		if g.TimeoutMinutes != 0 {
+			d.Timeout = fmt.Sprint(g.TimeoutMinutes)
+		}
+		if g.IntervalSeconds != 0 {
+			d.Interval = fmt.Sprint(g.IntervalSeconds)
+		}
+	}
+	return d
+}
 
 // hookEditor is what the _hooks partial reads: one phase's hook rows.
 type hookEditor struct {

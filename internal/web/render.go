@@ -152,22 +152,25 @@ var staticVersion = fmt.Sprint(time.Now().Unix())
 
 // funcs are the template functions every page may use.
 var funcs = template.FuncMap{
-	"static":      func(name string) string { return "/static/" + name + "?v=" + staticVersion },
-	"time":        timeTag,
-	"duration":    formatDuration,
-	"seconds":     formatSeconds,
-	"verdict":     verdict,
-	"ec2URL":      ec2URL,
-	"join":        strings.Join,
-	"add":         func(a, b int) int { return a + b },
-	"fieldID":     fieldID,
-	"statusClass": statusClass,
-	"anchor":      anchor,
-	"waveData":    waveData,
-	"hookData":    hookData,
-	"controlData": controlData,
-	"pathEscape":  url.PathEscape,
-	"list":        func(s ...string) []string { return s },
+	"static":       func(name string) string { return "/static/" + name + "?v=" + staticVersion },
+	"time":         timeTag,
+	"duration":     formatDuration,
+	"seconds":      formatSeconds,
+	"verdict":      verdict,
+	"ec2URL":       ec2URL,
+	"join":         strings.Join,
+	"add":          func(a, b int) int { return a + b },
+	"fieldID":      fieldID,
+	"statusClass":  statusClass,
+	"anchor":       anchor,
+	"waveData":     waveData,
+	"hookData":     hookData,
+	"settingsData": settingsData,
+	"gateData":     gateData,
+	"gateOf":       gateOf,
+	"controlData":  controlData,
+	"pathEscape":   url.PathEscape,
+	"list":         func(s ...string) []string { return s },
 }
 
 // timeTag renders a time for people: UTC in the page, converted to the
@@ -232,13 +235,13 @@ func fieldID(path string) string {
 // statusClass is the CSS class that colours a status.
 func statusClass(status string) string {
 	switch status {
-	case "COMPLETED", "LAUNCHED", "CONTINUOUS", "TERMINATED":
+	case "COMPLETED", "LAUNCHED", "CONTINUOUS", "TERMINATED", "PASSED":
 		return "ok"
 	case "FAILED", "CANCELLED", "DISCONNECTED":
 		return "bad"
 	case "PARTIAL", "STALLED", "AWAITING_APPROVAL", "PAUSED", "CANCELLING", "SKIPPED":
 		return "warn"
-	case "RUNNING", "LAUNCHING", "REQUESTED", "VERIFYING", "TERMINATING":
+	case "RUNNING", "LAUNCHING", "REQUESTED", "VERIFYING", "TERMINATING", "CHECKING":
 		return "busy"
 	}
 	return ""

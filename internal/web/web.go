@@ -56,6 +56,9 @@ type Options struct {
 	Readiness Readiness
 	// Deliveries lists recent notification deliveries, for the overview.
 	Deliveries api.Deliveries
+	// Settings applies groups' launch settings and reads their drift,
+	// for the group page.
+	Settings Settings
 
 	// Auth checks sign-ins and sessions; nil means auth.ForStore of
 	// Store, which signs nobody in when the store keeps no tokens.
@@ -82,6 +85,7 @@ type Server struct {
 	reports       Reports
 	readiness     Readiness
 	deliveries    api.Deliveries
+	settings      Settings
 
 	auth    *auth.Service
 	audit   *auth.Auditor
@@ -117,6 +121,7 @@ func New(opts Options) (*Server, error) {
 		reports:       opts.Reports,
 		readiness:     opts.Readiness,
 		deliveries:    opts.Deliveries,
+		settings:      opts.Settings,
 		auth:          opts.Auth,
 		audit:         opts.Audit,
 		limiter:       opts.Limiter,
@@ -154,6 +159,7 @@ func New(opts Options) (*Server, error) {
 	s.post(mux, "/groups/new", auth.Admin, s.groupSubmit)
 	s.handle(mux, "GET /groups/{id}", auth.View, s.groupEdit)
 	s.post(mux, "/groups/{id}", auth.Admin, s.groupSubmit)
+	s.post(mux, "/groups/{id}/apply-launch-settings", auth.Admin, s.groupApply)
 	s.handle(mux, "GET /plans", auth.View, s.planList)
 	s.handle(mux, "GET /plans/new", auth.View, s.planNew)
 	s.post(mux, "/plans/new", auth.Admin, s.planSubmit)
