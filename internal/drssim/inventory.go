@@ -101,6 +101,8 @@ type server struct {
 	mac        string
 	ip         string
 	launchTmpl string
+	// sourceInstance is the server's own EC2 machine at the source site.
+	sourceInstance *ec2Instance
 
 	lc launchConfig
 
@@ -217,6 +219,7 @@ func (s *Sim) buildServers(list []Server, stalled, disconnected int) {
 			explicit = true
 		}
 	}
+	tierCount := map[int]int{}
 	s.servers = make([]*server, len(list))
 	s.serverByID = make(map[string]*server, len(list))
 	for i, inv := range list {
@@ -282,7 +285,6 @@ func (s *Sim) buildServers(list []Server, stalled, disconnected int) {
 			snapTag:    hex17(h)[:8],
 			vmUUID:     uuid(s.hash("vmuuid", inv.ID), s.hash("vmuuid2", inv.ID)),
 			mac:        macAddress(s.hash("mac", inv.ID)),
-			ip:         fmt.Sprintf("10.%d.%d.%d", 10+i/65536%200, i/256%256, 1+i%254),
 			launchTmpl: "lt-" + hex17(s.hash("lt", inv.ID)),
 			lastResult: "NOT_STARTED",
 		}
@@ -294,8 +296,13 @@ func (s *Sim) buildServers(list []Server, stalled, disconnected int) {
 			RightSizing:       "BASIC",
 			CopyTags:          true,
 		}
+		t := tierIndex(inv.Tags["tier"], i)
+		ip := sourceIP(t, tierCount[t])
+		tierCount[t]++
+		srv.ip = ipv4(ip)
 		s.servers[i] = srv
 		s.serverByID[inv.ID] = srv
+		s.addSourceMachine(srv, ip)
 	}
 
 	if !explicit {

@@ -61,6 +61,10 @@ type Options struct {
 	// the same durations and PlannedLaunch can tell them in advance.
 	// Benchmarks compare orchestrators with it; off by default.
 	StableDurations bool
+	// StatusCheckDelay is how long, in emulated time, a recovery
+	// instance's EC2 status checks stay initializing after it was created
+	// (default 2m).
+	StatusCheckDelay time.Duration
 }
 
 // Quotas are the DRS service quotas the emulator enforces. Only active
@@ -135,6 +139,8 @@ type Sim struct {
 	reqSeq    uint64
 
 	stats counters
+
+	ec2 *ec2State
 }
 
 // New returns an emulator with its inventory built and its clock started.
@@ -189,6 +195,7 @@ func New(opts Options) *Sim {
 	if len(inv) == 0 {
 		inv = s.generateInventory(opts.Servers)
 	}
+	s.initEC2(opts.StatusCheckDelay, len(inv))
 	s.buildServers(inv, opts.StalledCount, opts.DisconnectedCount)
 	return s
 }
@@ -391,6 +398,10 @@ const maxBody = 4 << 20
 func (s *Sim) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if strings.HasPrefix(r.URL.Path, "/_sim/") {
 		s.serveControl(w, r)
+		return
+	}
+	if isEC2(r) {
+		s.serveEC2(w, r)
 		return
 	}
 	body, err := io.ReadAll(io.LimitReader(r.Body, maxBody+1))
