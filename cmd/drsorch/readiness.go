@@ -20,8 +20,9 @@ func runReadiness(ctx context.Context, args []string, stdout, stderr io.Writer) 
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: drsorch readiness [--plan PLAN] [--refresh] [--json]")
 		fmt.Fprintln(fs.Output(), "\nPrints each plan's problems: servers missing, not replicating, without a recent")
-		fmt.Fprintln(fs.Output(), "snapshot or in two groups, and drift since the last drill. Exits 1 when a plan is")
-		fmt.Fprintln(fs.Output(), "not ready.")
+		fmt.Fprintln(fs.Output(), "snapshot or in two groups, and drift since the last drill; and its warnings: launch")
+		fmt.Fprintln(fs.Output(), "settings that drifted or could not be read back. Exits 1 when a plan is not ready")
+		fmt.Fprintln(fs.Output(), "(warnings alone leave it ready).")
 		fs.PrintDefaults()
 	}
 	planRef := fs.String("plan", "", "only this plan (name or ID)")
@@ -75,9 +76,15 @@ func printReadiness(w io.Writer, r *readiness.Result) {
 		if !p.Ready {
 			state = fmt.Sprintf("NOT READY (%d problems)", len(p.Problems))
 		}
+		if len(p.Warnings) > 0 {
+			state += fmt.Sprintf(", %s", quantity(len(p.Warnings), "warning"))
+		}
 		fmt.Fprintf(w, "plan %s: %d servers, %s\n", p.PlanName, p.Servers, state)
 		for _, pr := range p.Problems {
 			fmt.Fprintf(w, "  %s: %s\n", pr.Code, pr.Message)
+		}
+		for _, pr := range p.Warnings {
+			fmt.Fprintf(w, "  warning %s: %s\n", pr.Code, pr.Message)
 		}
 		if d := p.Drift; d != nil && d.Changed {
 			for _, s := range d.Added {

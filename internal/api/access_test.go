@@ -51,6 +51,11 @@ var wantAccess = map[string]auth.Role{
 	"POST /api/v1/tokens":                               auth.RoleAdmin,
 	"DELETE /api/v1/tokens/{id}":                        auth.RoleAdmin,
 	"GET /api/v1/audit":                                 auth.RoleAdmin,
+
+	"POST /api/v1/protection-groups/{id}/apply-launch-settings": auth.RoleAdmin,
+	"GET /api/v1/protection-groups/{id}/launch-settings":        auth.RoleViewer,
+	"GET /api/v1/protection-groups/{id}/drift":                  auth.RoleViewer,
+	"POST /api/v1/tag-sync":                                     auth.RoleAdmin,
 }
 
 // TestEveryRouteEveryRole sends every registered route as every kind of

@@ -57,6 +57,10 @@ type Options struct {
 	// Deliveries lists notification deliveries; nil lists those the
 	// store keeps, if it keeps any.
 	Deliveries Deliveries
+	// Settings checks, applies and reads back launch settings and syncs
+	// tags; nil makes the routes that need it a 503, and group saves with
+	// static IPs skip their EC2 check with a Warning header.
+	Settings LaunchSettings
 	// Ready, when set, is checked by /readyz after the store: an error
 	// (DRS unreachable, the store refusing writes) makes it a 503 with
 	// the error as its reason.
@@ -93,6 +97,7 @@ type Server struct {
 	readiness     *readiness.Monitor
 	deliveries    Deliveries
 	ready         func(ctx context.Context) error
+	settings      LaunchSettings
 	auth          *auth.Service
 	audit         *auth.Auditor
 	limiter       *auth.Limiter
@@ -123,6 +128,7 @@ func New(opts Options) *Server {
 		readiness:     opts.Readiness,
 		deliveries:    opts.Deliveries,
 		ready:         opts.Ready,
+		settings:      opts.Settings,
 		auth:          opts.Auth,
 		audit:         opts.Audit,
 		limiter:       opts.Limiter,
@@ -151,6 +157,7 @@ func New(opts Options) *Server {
 	s.routesExecutions(mux)
 	s.routesReports(mux)
 	s.routesReadiness(mux)
+	s.routesLaunch(mux)
 	s.routesAuth(mux)
 	s.handle(mux, "GET", "/api/v1/openapi.json", auth.View, s.openAPI)
 	s.handler = s.middleware(s.unmatched(mux))

@@ -12,6 +12,7 @@ import (
 
 	"github.com/getkin/kin-openapi/openapi3"
 	"github.com/getkin/kin-openapi/openapi3filter"
+	"github.com/getkin/kin-openapi/routers"
 	legacyrouter "github.com/getkin/kin-openapi/routers/legacy"
 	"github.com/google/go-cmp/cmp"
 
@@ -81,34 +82,7 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 		{ID: sid(1), Hostname: "db1", Tags: map[string]string{"tier": "db"}, ReplicationState: drs.StateContinuous},
 		{ID: sid(2), ReplicationState: drs.StateStalled},
 	}}
-	check := func(valid bool, method, path string, body any, hdr ...string) *httptest.ResponseRecorder {
-		t.Helper()
-		rec := e.do(method, path, body, hdr...)
-		req := httptest.NewRequest(method, path, nil)
-		route, params, err := router.FindRoute(req)
-		if err != nil {
-			t.Fatalf("%s %s: no documented route: %v", method, path, err)
-		}
-		in := &openapi3filter.RequestValidationInput{
-			Request: req, PathParams: params, Route: route,
-			Options: &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
-		}
-		if valid {
-			validateRequest(t, in, method, path, body, hdr)
-		}
-		out := &openapi3filter.ResponseValidationInput{
-			RequestValidationInput: in,
-			Status:                 rec.Code,
-			Header:                 rec.Header(),
-			Body:                   io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
-			Options:                &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
-		}
-		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
-			t.Errorf("%s %s → %d %s: response does not match the document: %v", method, path, rec.Code, rec.Body, err)
-		}
-		return rec
-	}
-
+	check := openAPIChecker(t, router, e)
 	db := decodeRec[plan.ProtectionGroup](t, check(true, "POST", "/api/v1/protection-groups",
 		plan.ProtectionGroup{Name: "db", Region: "us-east-1", SourceServerIDs: []string{sid(1)}}))
 	sel := decodeRec[plan.ProtectionGroup](t, check(true, "POST", "/api/v1/protection-groups",
@@ -136,6 +110,86 @@ func TestResponsesMatchOpenAPI(t *testing.T) {
 	check(false, "PUT", "/api/v1/recovery-plans/"+p.ID, p, "If-Match", `"9"`)
 	check(false, "DELETE", "/api/v1/protection-groups/"+db.ID, nil, "If-Match", `"1"`)
 	check(false, "POST", "/api/v1/protection-groups", `{"name": "x"}`, "Content-Type", "text/plain")
+
+	// Without a launch settings service: what needs it is a 503, a
+	// static IP is stored with a warning, and the settings can be read.
+	static := check(true, "POST", "/api/v1/protection-groups", plan.ProtectionGroup{Name: "static", Region: "us-east-1",
+		SourceServerIDs: []string{sid(2)}, LaunchSettings: &plan.LaunchSettings{SubnetID: "subnet-0e5a1d00000000011"},
+		ServerLaunchSettings: map[string]plan.LaunchSettings{sid(2): {PrivateIP: "10.10.1.9"}}})
+	if static.Code != http.StatusCreated || static.Header().Get(WarningHeader) == "" {
+		t.Errorf("static IP without the service: %d, Warning %q", static.Code, static.Header().Get(WarningHeader))
+	}
+	check(true, "GET", "/api/v1/protection-groups/"+db.ID+"/launch-settings", nil)
+	check(false, "GET", "/api/v1/protection-groups/pg-missing/launch-settings", nil)
+	check(true, "GET", "/api/v1/protection-groups/"+db.ID+"/drift", nil)
+	check(true, "POST", "/api/v1/protection-groups/"+db.ID+"/apply-launch-settings", nil)
+	check(true, "POST", "/api/v1/tag-sync", map[string]string{"region": "us-east-1"})
+	check(false, "POST", "/api/v1/tag-sync", map[string]string{"region": "nowhere"})
+	check(false, "POST", "/api/v1/protection-groups?applyLaunchSettings=maybe", plan.ProtectionGroup{Name: "x"})
+}
+
+// TestLaunchResponsesMatchOpenAPI tours the launch settings routes with the
+// real service on the emulator, validating every answer.
+func TestLaunchResponsesMatchOpenAPI(t *testing.T) {
+	router, err := legacyrouter.NewRouter(loadOpenAPI(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := newLaunchEnv(t, true)
+	check := openAPIChecker(t, router, e.testEnv)
+	rec := check(true, "POST", "/api/v1/protection-groups?applyLaunchSettings=true", e.dbGroup("10.10.1.40"))
+	if rec.Code != http.StatusCreated {
+		t.Fatalf("create and apply: %d %s", rec.Code, rec.Body)
+	}
+	g := decodeRec[plan.ProtectionGroup](t, rec)
+	base := "/api/v1/protection-groups/" + g.ID
+	check(true, "PUT", base, g, "If-Match", `"1"`)
+	check(true, "GET", base, nil)
+	check(true, "GET", base+"/drift", nil)
+	check(true, "POST", base+"/apply-launch-settings", nil)
+	check(true, "GET", base+"/launch-settings", nil)
+	check(true, "POST", "/api/v1/tag-sync", map[string]string{"region": "us-east-1"})
+	check(false, "POST", base+"/apply-launch-settings", `{"x": 1}`)
+	check(false, "GET", "/api/v1/protection-groups/pg-missing/drift", nil)
+	bad := e.dbGroup("10.10.7.7")
+	bad.Name = "bad"
+	bad.ServerSelector = &plan.Selector{Tags: map[string]string{"tier": "none"}}
+	if rec := check(false, "POST", "/api/v1/protection-groups", bad); rec.Code != http.StatusUnprocessableEntity {
+		t.Errorf("static IP outside the subnet: %d %s, want 422", rec.Code, rec.Body)
+	}
+}
+
+// openAPIChecker returns a function that sends a request to e and
+// validates the response (and a request meant to be valid) against the
+// document router holds.
+func openAPIChecker(t *testing.T, router routers.Router, e *testEnv) func(valid bool, method, path string, body any, hdr ...string) *httptest.ResponseRecorder {
+	return func(valid bool, method, path string, body any, hdr ...string) *httptest.ResponseRecorder {
+		t.Helper()
+		rec := e.do(method, path, body, hdr...)
+		req := httptest.NewRequest(method, path, nil)
+		route, params, err := router.FindRoute(req)
+		if err != nil {
+			t.Fatalf("%s %s: no documented route: %v", method, path, err)
+		}
+		in := &openapi3filter.RequestValidationInput{
+			Request: req, PathParams: params, Route: route,
+			Options: &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		}
+		if valid {
+			validateRequest(t, in, method, path, body, hdr)
+		}
+		out := &openapi3filter.ResponseValidationInput{
+			RequestValidationInput: in,
+			Status:                 rec.Code,
+			Header:                 rec.Header(),
+			Body:                   io.NopCloser(bytes.NewReader(rec.Body.Bytes())),
+			Options:                &openapi3filter.Options{IncludeResponseStatus: true, AuthenticationFunc: openapi3filter.NoopAuthenticationFunc},
+		}
+		if err := openapi3filter.ValidateResponse(context.Background(), out); err != nil {
+			t.Errorf("%s %s → %d %s: response does not match the document: %v", method, path, rec.Code, rec.Body, err)
+		}
+		return rec
+	}
 }
 
 // validateRequest checks that a request the tour sends as valid is valid

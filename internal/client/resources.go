@@ -24,6 +24,9 @@ type groupBody struct {
 	Region          string         `json:"region"`
 	SourceServerIDs []string       `json:"sourceServerIds,omitempty"`
 	ServerSelector  *plan.Selector `json:"serverSelector,omitempty"`
+
+	LaunchSettings       *plan.LaunchSettings           `json:"launchSettings,omitempty"`
+	ServerLaunchSettings map[string]plan.LaunchSettings `json:"serverLaunchSettings,omitempty"`
 }
 
 type planBody struct {
@@ -35,7 +38,8 @@ type planBody struct {
 
 func bodyOfGroup(g plan.ProtectionGroup) groupBody {
 	return groupBody{Name: g.Name, Description: g.Description, AccountID: g.AccountID, Region: g.Region,
-		SourceServerIDs: g.SourceServerIDs, ServerSelector: g.ServerSelector}
+		SourceServerIDs: g.SourceServerIDs, ServerSelector: g.ServerSelector,
+		LaunchSettings: g.LaunchSettings, ServerLaunchSettings: g.ServerLaunchSettings}
 }
 
 func bodyOfPlan(p plan.RecoveryPlan) planBody {

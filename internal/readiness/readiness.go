@@ -37,6 +37,10 @@ const (
 	CodeDuplicate      = "duplicate_server"
 	CodeDrift          = "drift"
 	CodeDRSUnavailable = "drs_error"
+
+	// Warning codes: they do not make a plan unready.
+	CodeSettingsDrift      = "launch_settings_drift"
+	CodeSettingsUnreadable = "launch_settings_unreadable"
 )
 
 // DRS is the part of the DRS port a check reads, for one account and
@@ -61,6 +65,13 @@ func DRSOf[C DRS](f func(ctx context.Context, accountID, region string) (C, erro
 	}
 }
 
+// SettingsDrift reads back the launch settings of servers of one account
+// and region and compares them with their intent: the Drift of the launch
+// settings service (internal/launchcfg).
+type SettingsDrift interface {
+	Drift(ctx context.Context, accountID, region string, targets []plan.SettingsTarget) ([]plan.ServerDrift, error)
+}
+
 // Options configure a Monitor. Store and DRS are required.
 type Options struct {
 	Store store.Store
@@ -78,6 +89,9 @@ type Options struct {
 	CheckTimeout time.Duration
 	// Concurrency bounds the snapshot lookups in flight (default 8).
 	Concurrency int
+	// Settings, when set, checks the launch settings of the plans' groups
+	// for drift; a drifted or unreadable server is a warning.
+	Settings SettingsDrift
 	// OnResult, when set, is called with every full check's result, for
 	// notifications. It must not block for long.
 	OnResult func(*Result)
@@ -89,6 +103,7 @@ type Result struct {
 	Ready                 bool         `json:"ready"`
 	MaxSnapshotAgeSeconds float64      `json:"maxSnapshotAgeSeconds"`
 	Problems              int          `json:"problems"`
+	Warnings              int          `json:"warnings"` // the plans' warnings, which leave them ready
 	Plans                 []PlanResult `json:"plans"`
 }
 
@@ -99,6 +114,10 @@ type PlanResult struct {
 	Ready    bool      `json:"ready"`
 	Servers  int       `json:"servers"`
 	Problems []Problem `json:"problems"`
+	// Warnings deserve a look but do not stop the plan from running:
+	// launch settings that drifted from their intent, or could not be
+	// read back.
+	Warnings []Problem `json:"warnings"`
 	// Drift is absent when the plan has no finished drill to compare with.
 	Drift *Drift `json:"drift,omitempty"`
 }
@@ -291,6 +310,7 @@ func summarize(at time.Time, maxAge float64, plans []PlanResult) *Result {
 	r := &Result{CheckedAt: at, Ready: true, MaxSnapshotAgeSeconds: maxAge, Plans: plans}
 	for _, p := range plans {
 		r.Problems += len(p.Problems)
+		r.Warnings += len(p.Warnings)
 		if !p.Ready {
 			r.Ready = false
 		}
@@ -314,6 +334,8 @@ type check struct {
 	claims map[string][]string
 	// stale holds the servers without a recent snapshot, with why.
 	stale map[string]string
+	// settings holds the launch settings warnings of each group checked.
+	settings map[string][]Problem
 }
 
 func (c *check) run(ctx context.Context, planID string) (*Result, error) {
@@ -461,7 +483,7 @@ func (c *check) snapshots(ctx context.Context, plans []plan.RecoveryPlan) error 
 
 // plan checks one plan.
 func (c *check) plan(ctx context.Context, p plan.RecoveryPlan) (PlanResult, error) {
-	pr := PlanResult{PlanID: p.ID, PlanName: p.Name, Problems: []Problem{}}
+	pr := PlanResult{PlanID: p.ID, PlanName: p.Name, Problems: []Problem{}, Warnings: []Problem{}}
 	add := func(code, wave, group, server, format string, args ...any) {
 		pr.Problems = append(pr.Problems, Problem{Code: code, Wave: wave, GroupID: group,
 			SourceServerID: server, Message: fmt.Sprintf(format, args...)})
@@ -493,6 +515,10 @@ func (c *check) plan(ctx context.Context, p plan.RecoveryPlan) (PlanResult, erro
 			}
 			if len(servers) == 0 && len(unknown) == 0 {
 				add(CodeEmptyGroup, w.Name, g.ID, "", "group %q resolves to no source servers", g.Name)
+			}
+			for _, warn := range c.settingsDrift(ctx, g, servers) {
+				warn.Wave = w.Name
+				pr.Warnings = append(pr.Warnings, warn)
 			}
 			for _, s := range servers {
 				now[s.ID] = g.ID
