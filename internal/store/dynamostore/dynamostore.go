@@ -24,6 +24,7 @@
 //	TOKEN           T#<token id>             an API token (hash, role, expiry, revocation): data
 //	SESSION#<id>    #SESSION                 a browser session (hash, token, expiry): exp, data
 //	AUDIT           <time, 20 digits>#<id>   an audit entry: actor, action, data
+//	SETTINGS#<gid>  S#<server id>            a server's applied launch settings: data
 //
 // data is the record's JSON (binary attribute), the same JSON the API
 // speaks. ver is the record's Version; it lives beside data so that
@@ -79,6 +80,17 @@
 // actor and action are filtered in the Query. One partition takes about
 // 1,000 writes a second, far above the rate of state-changing requests.
 // TODO: shard the audit partition by day if the trail ever outgrows it.
+//
+// # Applied launch settings
+//
+// A group's applied settings (store.SettingsStore) have a partition of
+// their own, one item per server, so that listing them is one Query in
+// server order and a group of 3,000 servers does not crowd the GROUP
+// partition. They are not versioned: PutAppliedSettings writes them with
+// BatchWriteItem, 25 a call and four calls at a time, retrying what
+// DynamoDB returns unprocessed; it is not atomic. Deleting a group deletes
+// them afterwards, best effort: a group's ID is never drawn again, so
+// what a failure leaves behind is never listed with another group.
 //
 // # Versions and leases
 //

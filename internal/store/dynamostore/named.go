@@ -22,6 +22,9 @@ type kind[T any] struct {
 	what   string // for error messages
 	prefix string // of new IDs
 	fields func(*T) fields
+	// deleted, when set, removes what belongs to a record once it is
+	// deleted.
+	deleted func(s *Store, ctx context.Context, id string)
 }
 
 // fields points at the fields of a record the store reads or sets.
@@ -38,6 +41,7 @@ var groups = kind[plan.ProtectionGroup]{
 	fields: func(g *plan.ProtectionGroup) fields {
 		return fields{&g.ID, &g.Name, &g.Version, &g.CreatedAt, &g.UpdatedAt}
 	},
+	deleted: (*Store).deleteAppliedSettings,
 }
 
 var plans = kind[plan.RecoveryPlan]{
@@ -304,6 +308,9 @@ func (k kind[T]) delete(ctx context.Context, s *Store, id string, version int64)
 	}()
 	if err != nil {
 		return fmt.Errorf("delete %s %q: %w", k.what, id, err)
+	}
+	if k.deleted != nil {
+		k.deleted(s, ctx, id)
 	}
 	return nil
 }
