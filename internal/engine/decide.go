@@ -29,6 +29,12 @@ func (e *Engine) decide(ctx context.Context, r *run) error {
 			return err
 		}
 		called, err := e.dueHooks(ctx, r)
+		if err == nil && !called {
+			called, err = e.applySettings(ctx, r)
+		}
+		if err == nil && !called {
+			called, err = e.dueGates(ctx, r)
+		}
 		if err != nil {
 			return err
 		}
@@ -123,7 +129,15 @@ func (e *Engine) controls(r *run, c *change, now time.Time) {
 // again.
 func (e *Engine) retry(r *run, c *change, now time.Time) {
 	again := make(map[string]bool)
-	n := 0
+	n, gates := 0, 0
+	for _, w := range r.waves {
+		// A wave its health gate failed runs again, its servers as they
+		// are: the gate starts over.
+		if w.Status == plan.WaveFailed && w.Gate != nil && w.Gate.Status == plan.GateFailed {
+			again[w.Name] = true
+			gates++
+		}
+	}
 	for _, l := range r.launches {
 		if l.Status != plan.LaunchFailed {
 			continue
@@ -143,9 +157,11 @@ func (e *Engine) retry(r *run, c *change, now time.Time) {
 			w.StartTime = &now
 			w.EndTime = nil
 			w.Error = ""
+			w.Gate = nil
 			c.wave(w)
 		case again[w.Name] && w.Status == plan.WaveVerifying:
 			w.Status = plan.WaveLaunching
+			w.Gate = nil
 			c.wave(w)
 		case w.Status == plan.WaveSkipped:
 			w.Status = plan.WavePending
@@ -160,7 +176,7 @@ func (e *Engine) retry(r *run, c *change, now time.Time) {
 			}
 		}
 	}
-	if n == 0 && skipped == 0 {
+	if n == 0 && skipped == 0 && gates == 0 {
 		c.event(now, "retry_ignored", "", "", "no failed server to retry")
 		return
 	}
@@ -169,7 +185,11 @@ func (e *Engine) retry(r *run, c *change, now time.Time) {
 		r.ex.EndTime = nil
 	}
 	c.header = true
-	c.event(now, "execution_retried", "", "", fmt.Sprintf("%d failed servers, %d skipped waves", n, skipped))
+	msg := fmt.Sprintf("%d failed servers, %d skipped waves", n, skipped)
+	if gates > 0 {
+		msg += fmt.Sprintf(", %d failed health gates", gates)
+	}
+	c.event(now, "execution_retried", "", "", msg)
 }
 
 func resetLaunch(l *plan.Launch) {
@@ -177,6 +197,10 @@ func resetLaunch(l *plan.Launch) {
 	l.BatchID, l.JobID, l.Error = "", "", ""
 	l.RecoveryInstanceID, l.EC2InstanceID = "", ""
 	l.RequestTime, l.LaunchTime, l.EndTime = nil, nil, nil
+	// Settings are applied again before the new attempt, and the new
+	// instance is described again.
+	l.SettingsAppliedAt, l.LaunchTemplateVersion, l.SettingsError = nil, 0, ""
+	l.PrivateIP, l.InstanceType, l.InstanceState, l.SubnetID = "", "", "", ""
 }
 
 // advanceWaves moves waves whose conditions hold, until nothing moves.
@@ -203,6 +227,9 @@ func (e *Engine) advanceWaves(r *run, c *change, now time.Time) {
 				if !r.settled(w) {
 					continue
 				}
+				if e.startGate(r, c, w, now) {
+					continue
+				}
 				if r.wave(w.Name).Hooks != nil && len(r.wave(w.Name).Hooks.After) > 0 {
 					w.Status = plan.WaveVerifying
 					c.wave(w)
@@ -210,6 +237,11 @@ func (e *Engine) advanceWaves(r *run, c *change, now time.Time) {
 					continue
 				}
 				e.endWave(r, c, w, "", now)
+			case plan.WaveVerifying:
+				// A cancel does not wait for a gate.
+				if ex.Status == plan.ExecCancelling && gateRunning(w) {
+					e.cancelGate(c, w, now)
+				}
 			}
 			if w.Status != before {
 				moved = true

@@ -67,7 +67,8 @@ type Options struct {
 	LeaseDuration time.Duration
 	// PollMin and PollMax bound the wait between two observations of the
 	// jobs of one account and region (defaults 5s and 60s). The loop runs
-	// a round every PollMin.
+	// a round every PollMin, or sooner when a health gate's next attempt
+	// is due before then.
 	PollMin, PollMax time.Duration
 	// RoundTimeout bounds one round of the loop (default 5m). Hooks are
 	// called inside a round: every attempt of a wave's hooks, with their
@@ -88,8 +89,20 @@ type Options struct {
 	// each attempt has the hook's own timeout).
 	HookClient *http.Client
 	// Audit, when set, is told of every call that changes something in
-	// AWS (StartRecovery, TerminateRecoveryInstances) once it returns.
+	// AWS (StartRecovery, TerminateRecoveryInstances, ApplyLaunchSettings)
+	// once it returns.
 	Audit func(ctx context.Context, a Action)
+	// EC2 describes recovery instances, for enrichment and the status
+	// checks of health gates. nil: no enrichment, and a statusChecks gate
+	// fails its attempts.
+	EC2 EC2Source
+	// Settings applies the launch settings of a group's servers before
+	// their wave launches. nil: the launches of groups with launch
+	// settings fail rather than launch with them unapplied.
+	Settings SettingsApplier
+	// GateClient makes the check URL calls of health gates (default: a
+	// plain http.Client; each attempt has a 10s timeout).
+	GateClient *http.Client
 
 	// crashAt, when it returns true at a named step, aborts the round as
 	// if the process had been killed there (tests only).
@@ -126,6 +139,13 @@ type Engine struct {
 	calls   callCounts
 	health  health
 
+	// nextGate is the earliest next attempt of a health gate, seen by
+	// the latest round; the loop wakes for it.
+	nextGate time.Time
+	// enrichRetry holds back the instances DescribeInstances did not
+	// know, by EC2 instance ID, until the time given.
+	enrichRetry map[string]time.Time
+
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
 }
@@ -134,6 +154,8 @@ type Engine struct {
 type callCounts struct {
 	startRecovery, terminate, describe, find, jobLog int
 	commits, records                                 int // records: waves, launches, batches written
+
+	applySettings, describeInstances, instanceStatus, gateURL int
 }
 
 // New returns an Engine with defaults filled in.
@@ -172,6 +194,9 @@ func New(o Options) *Engine {
 	if o.HookClient == nil {
 		o.HookClient = &http.Client{}
 	}
+	if o.GateClient == nil {
+		o.GateClient = &http.Client{}
+	}
 	return &Engine{
 		opts:    o,
 		log:     o.Logger.With("component", "engine", "owner", o.Owner),
@@ -179,6 +204,8 @@ func New(o Options) *Engine {
 		regions: make(map[regionKey]*regionState),
 		pending: make(map[string]*pendingBatch),
 		expect:  newExpectations(o.ExpectedJobDuration),
+
+		enrichRetry: make(map[string]time.Time),
 	}
 }
 
@@ -236,7 +263,7 @@ func (e *Engine) loop(ctx context.Context) {
 			e.log.Info("round recovered")
 			lastErr = ""
 		}
-		t.Reset(e.opts.PollMin)
+		t.Reset(e.wait())
 	}
 }
 
@@ -267,6 +294,8 @@ func (e *Engine) reconcile(ctx context.Context) error {
 	if note(e.resolve(ctx)) {
 		return errors.Join(errs...)
 	}
+	note(e.enrich(ctx))
+	e.nextGate = time.Time{}
 	for _, r := range e.sortedRuns() {
 		if note(e.decide(ctx, r)) {
 			return errors.Join(errs...)
@@ -277,6 +306,18 @@ func (e *Engine) reconcile(ctx context.Context) error {
 }
 
 func (e *Engine) now() time.Time { return e.opts.Clock() }
+
+// wait returns how long the loop sleeps before its next round: PollMin,
+// or less when a health gate's next attempt is due sooner.
+func (e *Engine) wait() time.Duration {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	d := e.opts.PollMin
+	if !e.nextGate.IsZero() {
+		d = min(d, max(e.nextGate.Sub(e.now()), 100*time.Millisecond))
+	}
+	return d
+}
 
 // crash reports whether a test asked the round to die at step.
 func (e *Engine) crash(step string) error {

@@ -59,6 +59,9 @@ type harness struct {
 	servers []string // the emulator's source server IDs, in order
 	next    int      // the next server handed to a wave
 	errs    []error  // errors Reconcile returned
+	// prepare, when set, adjusts each new execution before it is written
+	// (launch settings on its groups, say).
+	prepare func(ex *plan.Execution)
 }
 
 func newHarness(t testing.TB, simOpts drssim.Options, attempts int) *harness {
@@ -164,6 +167,9 @@ func (h *harness) start(mode string, ws []testWave) string {
 		waves = append(waves, plan.WaveRun{ExecutionID: ex.ID, Index: i, Name: w.Name, Status: plan.WavePending})
 	}
 	ex.Plan.ID, ex.Plan.Name = ex.PlanID, ex.PlanName
+	if h.prepare != nil {
+		h.prepare(ex)
+	}
 	if err := h.st.CreateExecution(h.ctx, ex, waves, launches, nil); err != nil {
 		h.t.Fatalf("create execution: %v", err)
 	}

@@ -71,8 +71,9 @@ func (r *run) beforeDone(w *plan.WaveRun) bool {
 }
 
 // dueHooks calls the hooks of the first wave that has some due: the before
-// hooks of a LAUNCHING wave, the after hooks of a VERIFYING one. It reports
-// whether it did anything, so that the waves are looked at again.
+// hooks of a LAUNCHING wave, the after hooks of a VERIFYING one whose
+// health gate, if any, passed. It reports whether it did anything, so
+// that the waves are looked at again.
 func (e *Engine) dueHooks(ctx context.Context, r *run) (bool, error) {
 	for _, w := range r.waves {
 		hs := r.wave(w.Name).Hooks
@@ -102,7 +103,7 @@ func (e *Engine) dueHooks(ctx context.Context, r *run) (bool, error) {
 			}
 			c.event(now, "wave_failed", w.Name, "", failed)
 			return true, e.commit(ctx, r, c)
-		case w.Status == plan.WaveVerifying:
+		case w.Status == plan.WaveVerifying && (w.Gate == nil || w.Gate.Status == plan.GatePassed):
 			failed, err := e.callHooks(ctx, r, w, PhaseAfter, hs.After)
 			if err != nil {
 				return false, err

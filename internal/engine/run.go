@@ -37,6 +37,8 @@ type run struct {
 	batches     []*plan.Batch
 	batchByID   map[string]*plan.Batch
 	leaseExpiry time.Time
+	// withSettings names the frozen groups that manage launch settings.
+	withSettings map[string]bool
 }
 
 func newRun(ex *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, batches []plan.Batch) *run {
@@ -47,6 +49,13 @@ func newRun(ex *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, ba
 		byWave:     make(map[string][]*plan.Launch, len(waves)),
 		byServer:   make(map[string]*plan.Launch, len(launches)),
 		batchByID:  make(map[string]*plan.Batch, len(batches)),
+
+		withSettings: make(map[string]bool),
+	}
+	for _, g := range ex.Groups {
+		if g.HasLaunchSettings() {
+			r.withSettings[g.ID] = true
+		}
 	}
 	for i := range ex.Plan.Waves {
 		r.planWaves[ex.Plan.Waves[i].Name] = &ex.Plan.Waves[i]
@@ -71,6 +80,22 @@ func newRun(ex *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, ba
 func (r *run) addBatch(b *plan.Batch) {
 	r.batches = append(r.batches, b)
 	r.batchByID[b.ID] = b
+}
+
+// group returns the frozen group of the execution with an ID, or nil.
+func (r *run) group(id string) *plan.ProtectionGroup {
+	for i := range r.ex.Groups {
+		if r.ex.Groups[i].ID == id {
+			return &r.ex.Groups[i]
+		}
+	}
+	return nil
+}
+
+// settingsDue reports whether a launch waits for its launch settings to
+// be applied before it may be batched.
+func (r *run) settingsDue(l *plan.Launch) bool {
+	return r.withSettings[l.GroupID] && l.SettingsAppliedAt == nil
 }
 
 // wave returns the frozen plan wave of a wave run; an unknown name (a plan

@@ -159,7 +159,7 @@ func (e *Engine) candidates(r *run) []*candidate {
 			}
 			n := len(out)
 			out = appendGrouped(out, plan.BatchLaunch, w.Name, r.byWave[w.Name], func(l *plan.Launch) bool {
-				return l.Status == plan.LaunchPending && !busy(l)
+				return l.Status == plan.LaunchPending && !busy(l) && !r.settingsDue(l)
 			})
 			for _, cand := range out[n:] {
 				e.expect.sortLongestFirst(cand.launches)
@@ -167,7 +167,7 @@ func (e *Engine) candidates(r *run) []*candidate {
 			// A server busy in another job goes alone, so that its batch
 			// holds nobody else up.
 			for _, l := range r.byWave[w.Name] {
-				if l.Status == plan.LaunchPending && busy(l) {
+				if l.Status == plan.LaunchPending && busy(l) && !r.settingsDue(l) {
 					out = append(out, &candidate{key: launchKey(l), kind: plan.BatchLaunch, wave: w.Name,
 						launches: []*plan.Launch{l}})
 				}

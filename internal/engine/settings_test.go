@@ -1,0 +1,248 @@
+package engine
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"github.com/drsorch/drsorch/internal/plan"
+)
+
+// countingApplier records every Apply call and hands it on to inner;
+// without inner it answers each target as applied (version 2), except the
+// servers named in fail, which get that error.
+type countingApplier struct {
+	inner SettingsApplier
+	clock func() time.Time
+
+	mu    sync.Mutex
+	calls [][]plan.SettingsTarget
+	fail  map[string]string
+}
+
+func (a *countingApplier) Apply(ctx context.Context, accountID, region string, targets []plan.SettingsTarget) ([]plan.AppliedSettings, error) {
+	a.mu.Lock()
+	a.calls = append(a.calls, targets)
+	fail := a.fail
+	a.mu.Unlock()
+	if a.inner != nil {
+		return a.inner.Apply(ctx, accountID, region, targets)
+	}
+	var out []plan.AppliedSettings
+	for _, t := range targets {
+		out = append(out, plan.AppliedSettings{
+			GroupID: t.GroupID, SourceServerID: t.SourceServerID, AccountID: accountID, Region: region,
+			Settings: t.Settings, LaunchTemplateVersion: 2, Time: time.Now(), Error: fail[t.SourceServerID],
+		})
+	}
+	return out, nil
+}
+
+func (a *countingApplier) servers() [][]string {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	var out [][]string
+	for _, ts := range a.calls {
+		var ids []string
+		for _, t := range ts {
+			ids = append(ids, t.SourceServerID)
+		}
+		out = append(out, ids)
+	}
+	return out
+}
+
+// withSettings gives the group of the named wave launch settings, and
+// the given servers of it (by index) overrides.
+func withSettings(ex *plan.Execution, wave string, s plan.LaunchSettings, overrides map[int]plan.LaunchSettings) {
+	for i := range ex.Groups {
+		g := &ex.Groups[i]
+		if g.Name != wave {
+			continue
+		}
+		g.LaunchSettings = &s
+		for idx, o := range overrides {
+			if g.ServerLaunchSettings == nil {
+				g.ServerLaunchSettings = make(map[string]plan.LaunchSettings)
+			}
+			g.ServerLaunchSettings[g.SourceServerIDs[idx]] = o
+		}
+	}
+}
+
+// TestSettingsBeforeLaunch applies a group's launch settings before its
+// wave's first batch, one call for the wave, and never for a group
+// without settings; a per-server failure fails that server alone.
+func TestSettingsBeforeLaunch(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, linuxServers(10), 1)
+		h.prepare = func(ex *plan.Execution) {
+			withSettings(ex, "db", plan.LaunchSettings{InstanceType: "m6i.large"},
+				map[int]plan.LaunchSettings{1: {InstanceType: "r6i.xlarge"}})
+		}
+		ws := chain(wave("db", 3), wave("app", 2))
+		ws[0].MinSuccessPercent = percent(50)
+		id := h.start(plan.ModeRecovery, ws)
+		db := h.get(id).Groups[0].SourceServerIDs
+		bad := db[2]
+		ap := &countingApplier{fail: map[string]string{bad: "update launch configuration: boom"}}
+		e := h.engine("e1", func(o *Options) {
+			o.Settings = ap
+			o.Quotas.ServersPerJob = 1 // batches in several rounds
+		})
+		ex := h.finish(e, id, 500)
+
+		if ex.Status != plan.ExecPartial {
+			t.Errorf("status %s, want PARTIAL", ex.Status)
+		}
+		// One call for the wave, with each server's effective settings.
+		ap.mu.Lock()
+		got := make(map[string]string)
+		for _, ts := range ap.calls {
+			for _, t := range ts {
+				got[t.SourceServerID] = t.Settings.InstanceType
+			}
+		}
+		calls := len(ap.calls)
+		ap.mu.Unlock()
+		want := map[string]string{db[0]: "m6i.large", db[1]: "r6i.xlarge", bad: "m6i.large"}
+		if diff := cmp.Diff(want, got); diff != "" || calls != 1 {
+			t.Errorf("%d apply calls, instance types mismatch (-want +got):\n%s", calls, diff)
+		}
+		for _, l := range h.launches(id) {
+			switch {
+			case l.SourceServerID == bad:
+				if l.Status != plan.LaunchFailed || l.Error != "launch settings: update launch configuration: boom" ||
+					l.SettingsError != "update launch configuration: boom" || l.RequestTime != nil {
+					t.Errorf("failed server: %s %q %q, requested %v", l.Status, l.Error, l.SettingsError, l.RequestTime)
+				}
+			case l.Wave == "db":
+				if l.SettingsAppliedAt == nil || l.RequestTime == nil || l.RequestTime.Before(*l.SettingsAppliedAt) ||
+					l.LaunchTemplateVersion != 2 || l.Status != plan.LaunchLaunched {
+					t.Errorf("db server %s: %s applied %v requested %v version %d", l.SourceServerID, l.Status,
+						l.SettingsAppliedAt, l.RequestTime, l.LaunchTemplateVersion)
+				}
+			default:
+				if l.SettingsAppliedAt != nil || l.Status != plan.LaunchLaunched {
+					t.Errorf("app server %s: %s applied %v; want launched, no settings", l.SourceServerID, l.Status, l.SettingsAppliedAt)
+				}
+			}
+		}
+		if got := h.sim.Launches()[bad]; got != 0 {
+			t.Errorf("the server whose settings failed was launched %d times", got)
+		}
+
+		// A retry applies the failed server's settings again.
+		ap.mu.Lock()
+		ap.fail = nil
+		ap.mu.Unlock()
+		h.control(id, func(ex *plan.Execution) { ex.Requests.Retry = true })
+		ex = h.finish(e, id, 500)
+		if ex.Status != plan.ExecCompleted {
+			t.Errorf("after retry: status %s, want COMPLETED", ex.Status)
+		}
+		if got := ap.servers(); len(got) != 2 || !slices.Equal(got[1], []string{bad}) {
+			t.Errorf("apply calls %v, want a second one of %s alone", got, bad)
+		}
+		for _, l := range h.launches(id) {
+			if l.SourceServerID == bad && (l.SettingsError != "" || l.SettingsAppliedAt == nil || l.Status != plan.LaunchLaunched) {
+				t.Errorf("after retry: %s %q applied %v", l.Status, l.SettingsError, l.SettingsAppliedAt)
+			}
+		}
+		h.checkOnce(id, 1)
+	})
+}
+
+// TestSettingsWithoutApplier fails the launches of a group with settings
+// when the engine has no applier; other groups launch.
+func TestSettingsWithoutApplier(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, linuxServers(10), 1)
+		h.prepare = func(ex *plan.Execution) {
+			withSettings(ex, "app", plan.LaunchSettings{SubnetID: "subnet-0e5a1d00000000011"}, nil)
+		}
+		ws := chain(wave("db", 2), wave("app", 2))
+		id := h.start(plan.ModeRecovery, ws)
+		ex := h.finish(h.engine("e1", nil), id, 500)
+		if ex.Status != plan.ExecFailed {
+			t.Errorf("status %s, want FAILED", ex.Status)
+		}
+		for _, l := range h.launches(id) {
+			want := plan.LaunchLaunched
+			if l.Wave == "app" {
+				want = plan.LaunchFailed
+				if l.Error != "launch settings: no applier configured" {
+					t.Errorf("app launch error %q", l.Error)
+				}
+			}
+			if l.Status != want {
+				t.Errorf("%s launch %s, want %s", l.Wave, l.Status, want)
+			}
+		}
+		if n := len(h.sim.Launches()); n != 2 {
+			t.Errorf("%d servers launched, want db's 2", n)
+		}
+	})
+}
+
+// TestSettingsCrash kills the engine between the Apply call and its
+// commit: the next engine applies the settings again, and every server is
+// still launched once.
+func TestSettingsCrash(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, linuxServers(10), 1)
+		h.prepare = func(ex *plan.Execution) {
+			withSettings(ex, "b", plan.LaunchSettings{InstanceType: "m6i.large"}, nil)
+		}
+		id := h.start(plan.ModeRecovery, chain(wave("a", 2), wave("b", 3)))
+		ap := &countingApplier{}
+		crashed := false
+		e := h.engine("e1", func(o *Options) {
+			o.Settings = ap
+			o.crashAt = func(s string) bool {
+				if s == "settings_applied" && !crashed {
+					crashed = true
+					return true
+				}
+				return false
+			}
+		})
+		for !crashed {
+			if err := h.step(e, e.opts.PollMin); err != nil && !errors.Is(err, errCrash) {
+				t.Fatalf("round: %v", err)
+			}
+		}
+		for _, l := range h.launches(id) {
+			if l.Wave == "b" && (l.SettingsAppliedAt != nil || l.Status != plan.LaunchPending) {
+				t.Fatalf("after the crash: b launch %s applied %v, want PENDING, not applied", l.Status, l.SettingsAppliedAt)
+			}
+		}
+		e = h.engine("e1", func(o *Options) { o.Settings = ap })
+		ex := h.finish(e, id, 500)
+		if ex.Status != plan.ExecCompleted {
+			t.Errorf("status %s, want COMPLETED", ex.Status)
+		}
+		if n := len(ap.servers()); n != 2 {
+			t.Errorf("%d apply calls, want 2 (again after the crash)", n)
+		}
+		for _, l := range h.launches(id) {
+			if l.Wave == "b" && (l.SettingsAppliedAt == nil || l.RequestTime.Before(*l.SettingsAppliedAt)) {
+				t.Errorf("b launch applied %v requested %v", l.SettingsAppliedAt, l.RequestTime)
+			}
+		}
+		h.checkOnce(id, 1)
+		if n := eventTypes(h.events(id))["settings_applied"]; n != 1 {
+			t.Errorf("%d settings_applied events, want 1", n)
+		}
+	})
+}
+
