@@ -9,7 +9,8 @@
 // Reconcile is one round. It claims (or renews) the lease of every
 // actionable execution, observes the DRS jobs of all of them with one
 // DescribeJobs call per account and region that is due, settles batches
-// left REQUESTING, decides (controls, wave transitions, hooks, the end of
+// left REQUESTING, enriches launched servers from EC2, decides (controls,
+// wave transitions, hooks, launch settings, health gates, the end of
 // waves, of the execution and of a cleanup) and schedules new batches
 // under the quotas. Every change is committed before the next outside call;
 // a commit that fails (a lost lease, a version conflict) drops the
@@ -108,11 +109,13 @@
 // A wave starts when every wave in its DependsOn has ended (absent
 // DependsOn: the previous wave) and, with PauseBefore, once approved
 // (AWAITING_APPROVAL until then). Its before hooks are called first; a
-// failing one fails the wave, whose servers are SKIPPED. When all its
-// launches are terminal the wave is VERIFYING while its after hooks run
-// (a failing after hook fails the wave, as a failed health check would),
-// then COMPLETED when every server launched, PARTIAL when the launched
-// share reaches MinSuccessPercent (default 100), FAILED otherwise. The
+// failing one fails the wave, whose servers are SKIPPED. Then its launch
+// settings are applied (below), and its servers are batched. When all its
+// launches are terminal the wave is VERIFYING while its health gate
+// (below) and then its after hooks run (a failing after hook fails the
+// wave, as a failed health gate does), then COMPLETED when every server
+// launched, PARTIAL when the launched share reaches MinSuccessPercent
+// (default 100), FAILED otherwise. The
 // "stop" policy (the default) stops the plan on a FAILED wave only: waves
 // not started yet are SKIPPED, waves already launching finish; PARTIAL
 // goes on. "continue" always goes on.
@@ -129,16 +132,83 @@
 // called again for that run of the wave; a crash between the call and its
 // record calls it again (at least once, not exactly once).
 //
+// # Launch settings
+//
+// Before a wave's first batch (the wave LAUNCHING, its before hooks done,
+// the execution RUNNING) the engine applies the launch settings of its
+// PENDING launches whose frozen group HasLaunchSettings and whose
+// SettingsAppliedAt is nil: one Apply call of Options.Settings per
+// account and region, with plan.SettingsTargets of those servers (a
+// server whose effective settings manage nothing has nothing to apply and
+// is marked applied). Each launch records SettingsAppliedAt and
+// LaunchTemplateVersion, or SettingsError and fails with "launch
+// settings: <error>"; an error of the whole call fails all of them. The
+// outcome is committed, then the results (ExecutionID set) are written to
+// the store when it has PutAppliedSettings (store.SettingsStore); a
+// failure to write them is logged and holds nothing up. A launch whose
+// settings are not applied is never batched. Without an applier the
+// launches of a group with settings fail with "launch settings: no
+// applier configured": never launched with their settings silently
+// unapplied. A crash between the call and its commit applies them again
+// next round, which writes nothing that is already in place. A retry of a
+// failed launch clears its settings fields, so that they are applied
+// again.
+//
+// # Health gates
+//
+// A settled wave whose plan wave has a HealthGate, with at least one
+// launch LAUNCHED, becomes VERIFYING with WaveRun.Gate CHECKING (its
+// StartTime, one GateCheck per kind it names); without a launched server
+// it goes on without a gate. Every Interval() (each round a gate is due;
+// the first at once) each check not yet passed is attempted once:
+// statusChecks with one DescribeInstanceStatus of Options.EC2 per account
+// and region of the wave's LAUNCHED instances, passing when every one is
+// running with system and instance status ok (the message counts those
+// that are not and names a few; without an EC2 source it fails with "no
+// EC2 client"); checkUrl with one POST of a plan.GateRequest (the
+// instances with their private IPs) by Options.GateClient, each attempt
+// with a 10s timeout, passing on 2xx. A check that passed is not run
+// again in that gate run. When all have passed the gate is PASSED, the
+// after hooks are called and the wave ends as above. When Timeout() has
+// passed since StartTime with a check not passed, the gate is FAILED and
+// the wave FAILED with "health gate: <kind>: <message>"; the failure
+// policy applies as for any FAILED wave. Events: gate_started,
+// gate_check_failed (when a check's outcome, its message, changes, not at
+// every attempt), gate_passed, gate_failed. A gate never blocks a round:
+// it makes at most one attempt per check per round, and the loop wakes
+// for a gate's next attempt when that comes before PollMin. Waves that
+// depend on a gated wave wait for it to end. A pause does not stop a
+// gate: its checks only read, and its timeout runs on (a wave whose gate
+// passes while paused ends; the next one waits for the resume). A cancel
+// ends a wave waiting for its gate at once: the gate FAILED, the wave
+// CANCELLED. A retry runs a wave its gate failed again (its servers as
+// they are), and clears the Gate of every wave it runs again.
+//
+// # Enrichment
+//
+// With an EC2 source, every round describes, with one DescribeInstances
+// per account and region, the instances of launches LAUNCHED with an EC2
+// instance ID and no PrivateIP yet, and records PrivateIP, InstanceType,
+// InstanceState and SubnetID; while a wave's gate runs, the InstanceState
+// of its instances is refreshed at each of its attempts. An instance EC2
+// does not know yet (or that has no private IP) is asked about again
+// after PollMax, not every round. Only launches that changed are written.
+// Without an EC2 source nothing is described.
+//
 // # Controls
 //
-//   - Pause: RUNNING becomes PAUSED; no wave or batch starts, jobs are
-//     still observed. Resume: back to RUNNING.
+//   - Pause: RUNNING becomes PAUSED; no wave or batch starts and no
+//     launch settings are applied; jobs are still observed and health
+//     gates still checked. Resume: back to RUNNING.
 //   - Cancel: CANCELLING; no new launches, PENDING launches SKIPPED, waves
-//     not started CANCELLED; CANCELLED once the running jobs settle.
+//     not started and waves waiting for their health gate CANCELLED;
+//     CANCELLED once the running jobs settle.
 //   - Retry (not of a cancelled execution): FAILED launches go back to
-//     PENDING with Attempts+1, their ended waves to LAUNCHING (a new run
-//     of the wave: its hooks are called again), waves SKIPPED by the stop
-//     policy to PENDING, and an ended execution to RUNNING.
+//     PENDING with Attempts+1 (their launch settings and EC2 details
+//     cleared), their ended waves and the waves their health gate failed
+//     to LAUNCHING (a new run of the wave: its hooks are called again, its
+//     gate starts over), waves SKIPPED by the stop policy to PENDING, and
+//     an ended execution to RUNNING.
 //   - Cleanup (drills, after the execution ended): Cleanup RUNNING, the
 //     recovery instances of LAUNCHED launches terminated in batches
 //     (TERMINATING, then TERMINATED), then Cleanup COMPLETED, or FAILED

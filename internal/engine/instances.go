@@ -21,6 +21,21 @@ type EC2Source interface {
 	For(ctx context.Context, accountID, region string) (EC2, error)
 }
 
+var _ EC2 = (*ec2.Client)(nil)
+
+// FromEC2Clients adapts an ec2.Clients registry to an EC2Source.
+func FromEC2Clients(c *ec2.Clients) EC2Source { return ec2Source{c} }
+
+type ec2Source struct{ c *ec2.Clients }
+
+func (s ec2Source) For(ctx context.Context, accountID, region string) (EC2, error) {
+	cl, err := s.c.For(ctx, accountID, region)
+	if err != nil {
+		return nil, err
+	}
+	return cl, nil
+}
+
 func (e *Engine) ec2Client(ctx context.Context, k regionKey) (EC2, error) {
 	cl, err := e.opts.EC2.For(ctx, k.account, k.region)
 	if err != nil {

@@ -135,6 +135,16 @@ func TestSettingsBeforeLaunch(t *testing.T) {
 				}
 			}
 		}
+		// The same instant on the bubble's clock: the events order them.
+		var order []string
+		for _, ev := range h.events(id) {
+			if ev.Wave == "db" && (ev.Type == "settings_failed" || ev.Type == "batch_requested") {
+				order = append(order, ev.Type)
+			}
+		}
+		if len(order) == 0 || order[0] != "settings_failed" {
+			t.Errorf("db events %v, want the settings first", order)
+		}
 		if got := h.sim.Launches()[bad]; got != 0 {
 			t.Errorf("the server whose settings failed was launched %d times", got)
 		}
@@ -245,4 +255,3 @@ func TestSettingsCrash(t *testing.T) {
 		}
 	})
 }
-
