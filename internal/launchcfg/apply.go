@@ -91,7 +91,7 @@ func (s *Service) write(ctx context.Context, d DRS, e EC2, t plan.SettingsTarget
 
 	tv, err := e.DefaultTemplateVersion(ctx, lc.EC2LaunchTemplateID)
 	if err != nil {
-		return fmt.Errorf("read default version of %s: %w", lc.EC2LaunchTemplateID, err)
+		return fmt.Errorf("%s: %w", lc.EC2LaunchTemplateID, err)
 	}
 	rec.LaunchTemplateVersion = tv.Version
 	ch := differs(t.Settings, held{data: tv.Data}, levelEC2)
@@ -101,10 +101,10 @@ func (s *Service) write(ctx context.Context, d DRS, e EC2, t plan.SettingsTarget
 	desc := "drsorch: launch settings of group " + t.GroupID
 	v, err := e.CreateTemplateVersion(ctx, lc.EC2LaunchTemplateID, tv.Version, withEC2(tv.Data, t.Settings), desc)
 	if err != nil {
-		return fmt.Errorf("create version of %s: %w", lc.EC2LaunchTemplateID, err)
+		return fmt.Errorf("%s: %w", lc.EC2LaunchTemplateID, err)
 	}
 	if err := e.SetDefaultVersion(ctx, lc.EC2LaunchTemplateID, v); err != nil {
-		return fmt.Errorf("make version %d of %s the default: %w", v, lc.EC2LaunchTemplateID, err)
+		return fmt.Errorf("%s version %d: %w", lc.EC2LaunchTemplateID, v, err)
 	}
 	rec.LaunchTemplateVersion = v
 	rec.Changed = append(rec.Changed, ch...)
@@ -159,7 +159,7 @@ func driftOne(ctx context.Context, d DRS, e EC2, t plan.SettingsTarget) plan.Ser
 	if lc.EC2LaunchTemplateID != "" {
 		tv, err := e.DefaultTemplateVersion(ctx, lc.EC2LaunchTemplateID)
 		if err != nil {
-			sd.Error = fmt.Sprintf("read default version of %s: %v", lc.EC2LaunchTemplateID, err)
+			sd.Error = fmt.Sprintf("%s: %v", lc.EC2LaunchTemplateID, err)
 			return sd
 		}
 		h.data = tv.Data

@@ -12,7 +12,7 @@ import (
 
 func ptr[T any](v T) *T { return &v }
 
-func TestDrift(t *testing.T) {
+func TestDriftFields(t *testing.T) {
 	base := held{
 		lc: drs.LaunchConfiguration{RightSizingMethod: plan.RightSizingBasic, LaunchDisposition: plan.DispositionStarted,
 			CopyPrivateIP: true},

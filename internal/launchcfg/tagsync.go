@@ -28,7 +28,7 @@ func (s *Service) SyncTags(ctx context.Context, accountID, region string) (plan.
 	}
 	servers, err := d.DescribeSourceServers(ctx, nil)
 	if err != nil {
-		return res, fmt.Errorf("describe source servers: %w", err)
+		return res, err
 	}
 	res.Servers = len(servers)
 
@@ -126,7 +126,7 @@ func (s *Service) instanceTags(ctx context.Context, accountID, region string, se
 	}
 	insts, err := e.DescribeInstances(ctx, uniqueSorted(ids))
 	if err != nil {
-		return nil, fmt.Errorf("describe instances in %s: %w", where(accountID, region), err)
+		return nil, fmt.Errorf("source instances in %s: %w", where(accountID, region), err)
 	}
 	out := make(map[string]map[string]string, len(insts))
 	for _, in := range insts {

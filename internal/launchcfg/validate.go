@@ -183,8 +183,7 @@ func needsEC2(ts []*target) bool {
 }
 
 // checkEC2 checks subnets, security groups and static IPs against EC2,
-// with one describe call per kind (one per subnet for network
-// interfaces), adding problems to the targets. Its error is a call that
+// with one describe call per kind, adding problems to the targets. Its error is a call that
 // failed.
 func (s *Service) checkEC2(ctx context.Context, accountID, region string, ts []*target) error {
 	e, err := s.ec2(ctx, accountID, region)
@@ -205,12 +204,12 @@ func (s *Service) checkEC2(ctx context.Context, accountID, region string, ts []*
 	subnets, err := describeKnown(ctx, uniqueSorted(subnetIDs), e.DescribeSubnets,
 		func(s ec2.Subnet) string { return s.ID })
 	if err != nil {
-		return fmt.Errorf("describe subnets: %w", err)
+		return err
 	}
 	groups, err := describeKnown(ctx, uniqueSorted(sgIDs), e.DescribeSecurityGroups,
 		func(g ec2.SecurityGroup) string { return g.ID })
 	if err != nil {
-		return fmt.Errorf("describe security groups: %w", err)
+		return err
 	}
 
 	for _, t := range ts {
@@ -277,24 +276,27 @@ func checkNetwork(t *target, subnets map[string]ec2.Subnet, groups map[string]ec
 // that interface belongs to a recovery instance of the same source server
 // (a server launched before keeps its address).
 func (s *Service) checkInUse(ctx context.Context, accountID, region string, e EC2, ts []*target) error {
-	bySubnet := make(map[string][]string)
+	var ips []string
 	for _, t := range ts {
 		if t.ip.IsValid() {
-			bySubnet[t.subnet] = append(bySubnet[t.subnet], t.ip.String())
+			ips = append(ips, t.ip.String())
 		}
+	}
+	if len(ips) == 0 {
+		return nil
+	}
+	// One search of every subnet; interfaces are matched to targets by
+	// their subnet below.
+	enis, err := e.NetworkInterfacesWithIPs(ctx, "", uniqueSorted(ips))
+	if err != nil {
+		return err
 	}
 	type key struct{ subnet, ip string }
 	held := make(map[key][]ec2.NetworkInterface)
-	for _, subnet := range slices.Sorted(maps.Keys(bySubnet)) {
-		enis, err := e.NetworkInterfacesWithIPs(ctx, subnet, uniqueSorted(bySubnet[subnet]))
-		if err != nil {
-			return fmt.Errorf("describe network interfaces of %s: %w", subnet, err)
-		}
-		for _, n := range enis {
-			for _, ip := range n.PrivateIPs {
-				k := key{subnet, ip}
-				held[k] = append(held[k], n)
-			}
+	for _, n := range enis {
+		for _, ip := range n.PrivateIPs {
+			k := key{n.SubnetID, ip}
+			held[k] = append(held[k], n)
 		}
 	}
 	if len(held) == 0 {
@@ -341,7 +343,7 @@ func (s *Service) recoveryInstances(ctx context.Context, accountID, region strin
 	}
 	ris, err := d.DescribeRecoveryInstances(ctx, servers)
 	if err != nil {
-		return nil, fmt.Errorf("describe recovery instances: %w", err)
+		return nil, err
 	}
 	out := make(map[string]map[string]bool)
 	for _, ri := range ris {
