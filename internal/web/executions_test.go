@@ -23,6 +23,8 @@ type execState struct {
 	waves    [2]string    // wave statuses
 	approved bool         // the second wave's gate
 	launches [2][2]string // launch statuses per wave
+	// edit, when set, changes the records before they are stored.
+	edit func(waves []plan.WaveRun, launches []plan.Launch)
 }
 
 // store writes the state as a new execution of a plan of its own and
@@ -66,6 +68,9 @@ func (s execState) store(t *testing.T, st store.Store) string {
 			}
 			launches = append(launches, l)
 		}
+	}
+	if s.edit != nil {
+		s.edit(waves, launches)
 	}
 	events := []plan.Event{{Type: "execution_created", Time: start, Message: "stored by the test"}}
 	if err := st.CreateExecution(t.Context(), ex, waves, launches, events); err != nil {

@@ -18,7 +18,9 @@ import (
 	"github.com/drsorch/drsorch/internal/auth/authtest"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/drssim"
+	"github.com/drsorch/drsorch/internal/ec2"
 	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/launchcfg"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
@@ -313,4 +315,28 @@ func (d doc) formValues(formID string) url.Values {
 		v.Add(doc(m[1]).attr("name"), html.UnescapeString(m[2]))
 	}
 	return v
+}
+
+// withLaunchSettings serves the env's UI with the real launch settings
+// service behind the API, its DRS and EC2 clients talking to the
+// emulator in-process.
+func (e *env) withLaunchSettings() {
+	e.t.Helper()
+	ec2c, err := ec2.NewClient(e.t.Context(), ec2.Config{Region: "us-east-1", Endpoint: "http://drs.test",
+		HTTPClient: &http.Client{Transport: e.sim.Transport()}})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	settings := launchcfg.New(launchcfg.Options{
+		DRS: func(ctx context.Context, accountID, region string) (launchcfg.DRS, error) { return e.drs, nil },
+		EC2: func(ctx context.Context, accountID, region string) (launchcfg.EC2, error) { return ec2c, nil },
+	})
+	lister := e.web.servers
+	e.api = api.New(api.Options{Store: e.store, DRS: lister, DefaultRegion: "us-east-1", Executions: e.exec,
+		Settings: settings})
+	e.web, err = New(Options{Store: e.store, Executions: e.exec, Definitions: e.api, Servers: lister,
+		DefaultRegion: "us-east-1", Settings: e.api})
+	if err != nil {
+		e.t.Fatal(err)
+	}
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
 
+	"github.com/drsorch/drsorch/internal/api"
 	"github.com/drsorch/drsorch/internal/plan"
 )
 
@@ -188,8 +189,8 @@ func TestGroupFormSettingsErrorsAtFields(t *testing.T) {
 type fakeSettings struct {
 	applied  []plan.AppliedSettings
 	applyErr error
-	view     GroupSettingsView
-	drift    GroupDrift
+	view     api.GroupSettingsView
+	drift    api.GroupDrift
 	driftErr error
 	// applies and drifts count the calls, by group ID.
 	applies, drifts []string
@@ -200,11 +201,11 @@ func (f *fakeSettings) ApplyLaunchSettings(ctx context.Context, groupID string) 
 	return f.applied, f.applyErr
 }
 
-func (f *fakeSettings) GroupLaunchSettings(ctx context.Context, groupID string) (GroupSettingsView, error) {
+func (f *fakeSettings) GroupLaunchSettings(ctx context.Context, groupID string) (api.GroupSettingsView, error) {
 	return f.view, nil
 }
 
-func (f *fakeSettings) GroupDrift(ctx context.Context, groupID string) (GroupDrift, error) {
+func (f *fakeSettings) GroupDrift(ctx context.Context, groupID string) (api.GroupDrift, error) {
 	f.drifts = append(f.drifts, groupID)
 	return f.drift, f.driftErr
 }
@@ -229,7 +230,7 @@ func TestGroupSettingsPanels(t *testing.T) {
 	at := time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC)
 	own := plan.LaunchSettings{SubnetID: "subnet-0e5a1d00000000011", PrivateIP: "10.10.1.20"}
 	fake := &fakeSettings{
-		view: GroupSettingsView{GroupID: e.db.ID, Servers: []ServerSettingsView{
+		view: api.GroupSettingsView{GroupID: e.db.ID, Servers: []api.ServerSettingsView{
 			{SourceServerID: db[0].ID, Hostname: "db-0", Settings: own, Field: "serverLaunchSettings." + db[0].ID,
 				Applied: &plan.AppliedSettings{SourceServerID: db[0].ID, Time: at, LaunchTemplateID: "lt-01",
 					LaunchTemplateVersion: 4, Changed: []string{"privateIp", "subnetId"}}},
@@ -299,7 +300,7 @@ func TestGroupSettingsPanels(t *testing.T) {
 	}
 
 	// Drift, when asked: rows per field, or "in line".
-	fake.drift = GroupDrift{GroupID: e.db.ID, CheckedAt: at, Drifted: 1, Servers: []plan.ServerDrift{
+	fake.drift = api.GroupDrift{GroupID: e.db.ID, CheckedAt: at, Drifted: 1, Servers: []plan.ServerDrift{
 		{SourceServerID: db[0].ID, Fields: []plan.FieldDrift{{Field: "subnetId", Want: "subnet-0e5a1d00000000011",
 			Got: "subnet-0e5a1d00000000012"}, {Field: "privateIp", Want: "10.10.1.20"}}},
 		{SourceServerID: db[1].ID, Fields: []plan.FieldDrift{}},
@@ -318,7 +319,7 @@ func TestGroupSettingsPanels(t *testing.T) {
 		!strings.Contains(checked, "1 drifted") {
 		t.Errorf("drift checked %q", checked)
 	}
-	fake.drift = GroupDrift{GroupID: e.db.ID, CheckedAt: at, Servers: []plan.ServerDrift{{SourceServerID: db[0].ID}}}
+	fake.drift = api.GroupDrift{GroupID: e.db.ID, CheckedAt: at, Servers: []plan.ServerDrift{{SourceServerID: db[0].ID}}}
 	_, page = e.get("/groups/" + e.db.ID + "?drift=1")
 	if !page.has("drift-none") || page.has("drift-table") {
 		t.Errorf("drift in line shows %q", page.byID("drift").text())
@@ -375,5 +376,146 @@ func TestGroupSaveAndApply(t *testing.T) {
 	}
 	if page.byID("ls.subnetId").attr("value") != "subnet-0e5a1d00000000011" || page.byID("applyLaunchSettings").attr("id") == "" {
 		t.Error("the form lost its values")
+	}
+}
+
+// TestPlanEditorRoundTrip stores a plan that sets every field of a wave,
+// health gates included, posts its editor's form back as shown, and finds
+// the plan unchanged: the editor drops no wave field.
+func TestPlanEditorRoundTrip(t *testing.T) {
+	e := newEnv(t)
+	ctx := t.Context()
+	web := plan.ProtectionGroup{Name: "shop-web", Region: "us-east-1",
+		ServerSelector: &plan.Selector{Tags: map[string]string{"app": "shop", "tier": "web"}}}
+	if err := e.api.CreateGroup(ctx, &web); err != nil {
+		t.Fatal(err)
+	}
+	half := 50
+	p := plan.RecoveryPlan{Name: "gated", Description: "both gates", RTOMinutes: 45, Waves: []plan.Wave{
+		{Name: "database", ProtectionGroupIDs: []string{e.db.ID}, DependsOn: []string{},
+			FailurePolicy: plan.FailureContinue, MinSuccessPercent: &half, LaunchTimeoutMinutes: 40,
+			HealthGate: &plan.HealthGate{StatusChecks: true, CheckURL: "https://health.example.com/db",
+				TimeoutMinutes: 20, IntervalSeconds: 30},
+			Hooks: &plan.Hooks{Before: []plan.Hook{{Name: "drain", URL: "https://hooks.example.com/drain",
+				TimeoutSeconds: 9, Retries: 2}}, After: []plan.Hook{{URL: "https://hooks.example.com/done"}}}},
+		{Name: "application", ProtectionGroupIDs: []string{e.app.ID}, DependsOn: []string{"database"},
+			PauseBefore: true, FailurePolicy: plan.FailureStop,
+			HealthGate: &plan.HealthGate{StatusChecks: true}},
+		{Name: "smoke", ProtectionGroupIDs: []string{web.ID}, DependsOn: []string{"application"},
+			FailurePolicy: plan.FailureStop, HealthGate: &plan.HealthGate{CheckURL: "http://10.0.0.1:8080/ok"}},
+	}}
+	if err := e.api.CreatePlan(ctx, &p); err != nil {
+		t.Fatal(err)
+	}
+	before, err := e.store.GetPlan(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, page := e.get("/plans/" + p.ID + "/edit")
+	if !strings.Contains(string(page.byID("w1.gate.statusChecks")), "checked") || page.byID("w0.gate.timeout").attr("value") != "20" {
+		t.Fatal("the editor does not show the health gates")
+	}
+	form := page.formValues("plan-form")
+	form.Set("op", "save")
+	if rec, _ := e.post("/plans/"+p.ID+"/edit", form); rec.Code != 303 {
+		t.Fatalf("save as shown: status %d\n%s", rec.Code, rec.Body)
+	}
+	after, err := e.store.GetPlan(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ignore := cmpopts.IgnoreFields(plan.RecoveryPlan{}, "Version", "CreatedAt", "UpdatedAt")
+	if diff := cmp.Diff(*before, *after, ignore); diff != "" {
+		t.Errorf("round trip changed the plan (-before +after):\n%s", diff)
+	}
+	if after.Version != before.Version+1 {
+		t.Errorf("version %d, want %d", after.Version, before.Version+1)
+	}
+
+	// A gate's values are checked at their fields; emptying every input
+	// of a gate removes it.
+	form.Set("version", strconv.FormatInt(after.Version, 10))
+	form.Set("w0.gate.timeout", "soon")
+	form.Set("w2.gate.interval", "1")
+	rec, doc := e.post("/plans/"+p.ID+"/edit", form)
+	if rec.Code != 400 || !strings.Contains(doc.byID("f-waves-0-healthGate-timeoutMinutes").text(), `"soon" is not a whole number`) {
+		t.Errorf("bad timeout: status %d, at the field %q", rec.Code, doc.byID("f-waves-0-healthGate-timeoutMinutes").text())
+	}
+	form.Set("w0.gate.timeout", "20")
+	rec, doc = e.post("/plans/"+p.ID+"/edit", form)
+	if rec.Code != 400 || len(doc.byID("f-waves-2-healthGate-intervalSeconds").fieldErrors()) != 1 {
+		t.Errorf("interval of 1s: status %d, at the field %q", rec.Code, doc.byID("f-waves-2-healthGate-intervalSeconds").text())
+	}
+	form.Set("w2.gate.interval", "")
+	form.Set("w2.gate.checkUrl", "")
+	if rec, _ := e.post("/plans/"+p.ID+"/edit", form); rec.Code != 303 {
+		t.Fatalf("remove a gate: status %d", rec.Code)
+	}
+	removed, err := e.store.GetPlan(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if removed.Waves[2].HealthGate != nil || removed.Waves[1].HealthGate == nil {
+		t.Errorf("gates after removing the third: %+v, %+v", removed.Waves[1].HealthGate, removed.Waves[2].HealthGate)
+	}
+}
+
+// TestExecutionShowsGateAndEC2 shows a stored execution whose first wave
+// passed its health gate and whose second is checking, with launches
+// enriched from EC2 and one whose settings failed.
+func TestExecutionShowsGateAndEC2(t *testing.T) {
+	e := newEnv(t)
+	t0 := time.Date(2026, 3, 1, 12, 5, 0, 0, time.UTC)
+	t1 := t0.Add(2 * time.Minute)
+	edit := func(waves []plan.WaveRun, launches []plan.Launch) {
+		waves[0].Gate = &plan.GateRun{Status: plan.GatePassed, StartTime: t0, EndTime: &t1, Checks: []plan.GateCheck{
+			{Kind: plan.CheckStatusChecks, OK: true, Attempts: 3, Message: "2 of 2 instances ok", Time: t1, PassedAt: &t1}}}
+		waves[1].Gate = &plan.GateRun{Status: plan.GateChecking, StartTime: t1, Checks: []plan.GateCheck{
+			{Kind: plan.CheckStatusChecks, OK: true, Attempts: 1, Time: t1, PassedAt: &t1},
+			{Kind: plan.CheckURL, Attempts: 4, StatusCode: 503, Message: "answered 503", Time: t1}}}
+		for i := range launches {
+			l := &launches[i]
+			switch l.SourceServerID {
+			case "s-00000000000000000":
+				l.SettingsAppliedAt, l.LaunchTemplateVersion = &t0, 7
+				l.PrivateIP, l.InstanceType, l.InstanceState, l.SubnetID = "10.10.1.20", "m6i.large", "running", "subnet-0e5a1d00000000011"
+			case "s-10000000000000001":
+				l.SettingsError = "launch settings: subnet subnet-0e5a1d000000000ff does not exist"
+			}
+		}
+	}
+	id := (execState{name: "p", status: plan.ExecRunning, waves: [2]string{"COMPLETED", "VERIFYING"},
+		approved: true, launches: [2][2]string{launched2, mixed2}, edit: edit}).store(t, e.store)
+
+	for _, path := range []string{"/executions/" + id, "/executions/" + id + "?fragment=live"} {
+		rec, doc := e.get(path)
+		if rec.Code != 200 {
+			t.Fatalf("%s: status %d", path, rec.Code)
+		}
+		live := doc.byID("live")
+		passed, checking := live.byID("gate-0"), live.byID("gate-1")
+		if passed.attr("data-gate") != plan.GatePassed || !strings.Contains(passed.text(), "3 attempts · 2 of 2 instances ok") {
+			t.Errorf("%s: first gate %q", path, passed.text())
+		}
+		url := checking.with("data-check", plan.CheckURL)
+		if checking.attr("data-gate") != plan.GateChecking || url.attr("data-ok") != "false" ||
+			!strings.Contains(url.text(), "4 attempts, answer 503 · answered 503") {
+			t.Errorf("%s: second gate %q", path, checking.text())
+		}
+		row := live.with("data-server", "s-00000000000000000")
+		got := []string{row.with("class", "private-ip").text(), row.with("class", "instance-type").text(),
+			row.with("class", "instance-state").text(), row.with("class", "subnet").text(), row.with("class", "settings").text()}
+		want := []string{"10.10.1.20", "m6i.large", "running", "subnet-0e5a1d00000000011",
+			"applied 2026-03-01 12:05:00 UTC template version 7"}
+		if diff := cmp.Diff(want, got); diff != "" {
+			t.Errorf("%s: enriched launch mismatch (-want +got):\n%s", path, diff)
+		}
+		if s := live.with("data-server", "s-10000000000000001").with("class", "settings").text(); !strings.Contains(s, "does not exist") {
+			t.Errorf("%s: settings error %q", path, s)
+		}
+		// A gate is checking: the script is to refresh without events.
+		if live.attr("data-refresh") != "5" {
+			t.Errorf("%s: data-refresh %q, want 5", path, live.attr("data-refresh"))
+		}
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/drsorch/drsorch/internal/api"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
 )
@@ -17,34 +18,8 @@ import (
 // UI applies them with exactly the API's checks.
 type Settings interface {
 	ApplyLaunchSettings(ctx context.Context, groupID string) ([]plan.AppliedSettings, error)
-	GroupLaunchSettings(ctx context.Context, groupID string) (GroupSettingsView, error)
-	GroupDrift(ctx context.Context, groupID string) (GroupDrift, error)
-}
-
-// GroupSettingsView is a group's effective launch settings per server.
-type GroupSettingsView struct {
-	GroupID string
-	Servers []ServerSettingsView
-	Missing []string
-}
-
-// ServerSettingsView is one server's effective launch settings, the field
-// path that names them and the latest record of their application.
-type ServerSettingsView struct {
-	SourceServerID string
-	Hostname       string
-	Settings       plan.LaunchSettings
-	Field          string
-	Applied        *plan.AppliedSettings
-}
-
-// GroupDrift is a group's drift, read back from DRS and EC2 at CheckedAt.
-type GroupDrift struct {
-	GroupID    string
-	CheckedAt  time.Time
-	Servers    []plan.ServerDrift
-	Drifted    int
-	Unreadable int
+	GroupLaunchSettings(ctx context.Context, groupID string) (api.GroupSettingsView, error)
+	GroupDrift(ctx context.Context, groupID string) (api.GroupDrift, error)
 }
 
 // settingsPanel shows a group's effective launch settings per server with
@@ -58,7 +33,7 @@ type settingsPanel struct {
 }
 
 type settingsRow struct {
-	ServerSettingsView
+	api.ServerSettingsView
 	// Own is set for a server with an override of its own.
 	Own     bool
 	Summary string
@@ -179,3 +154,5 @@ func (s *Server) apply(ctx context.Context, g *plan.ProtectionGroup) (flash, err
 	}
 	return fl, nil
 }
+
+var _ Settings = (*api.Server)(nil)

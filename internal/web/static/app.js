@@ -111,6 +111,7 @@
             document.activeElement.id : "";
           cur.replaceWith(next);
           localTimes(next);
+          poll();
           if (focused && document.getElementById(focused)) document.getElementById(focused).focus();
           if (!done) {
             state("live");
@@ -124,6 +125,18 @@
         .catch(function () { state("update failed; reload the page"); });
     }
     live.refresh = refresh;
+    // While a health gate checks or instances await their EC2 details,
+    // the page asks again now and then: those changes need not come
+    // with an event.
+    function poll() {
+      clearTimeout(live.pollTimer);
+      var cur = document.getElementById("live");
+      var secs = cur ? Number(cur.getAttribute("data-refresh")) : 0;
+      if (secs > 0 && cur.getAttribute("data-final") !== "true") {
+        live.pollTimer = setTimeout(function () { refresh(false); }, secs * 1000);
+      }
+    }
+    poll();
     function schedule(done) {
       clearTimeout(live.timer);
       live.timer = setTimeout(function () { refresh(done); }, done ? 0 : 250);
