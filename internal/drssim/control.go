@@ -123,6 +123,8 @@ func (s *Sim) clockState() clockState {
 //	GET  /_sim/servers        the inventory (the LoadInventory format)
 //	GET  /_sim/faults         Faults
 //	PUT  /_sim/faults         replace Faults: JSON, or the --faults form
+//	GET  /_sim/ec2            the fixed network and the launch templates
+//	PUT  /_sim/ec2/impaired   {instanceIds, impaired}: status checks impaired or not
 //	GET  /_sim/clock          emulated time, scale and offset
 //	POST /_sim/clock/advance?by=10m   move the emulated clock forward
 func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
@@ -156,6 +158,35 @@ func (s *Sim) serveControl(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		writeJSON(w, http.StatusOK, s.Faults())
+	case "GET /_sim/ec2":
+		writeJSON(w, http.StatusOK, s.ec2View())
+	case "PUT /_sim/ec2/impaired":
+		var in struct {
+			InstanceIDs []string `json:"instanceIds"`
+			Impaired    bool     `json:"impaired"`
+		}
+		body, err := io.ReadAll(io.LimitReader(r.Body, 1<<20))
+		if err == nil {
+			err = json.Unmarshal(body, &in)
+		}
+		if err != nil || len(in.InstanceIDs) == 0 {
+			controlError(w, http.StatusBadRequest, "want {\"instanceIds\": [...], \"impaired\": true|false}")
+			return
+		}
+		var unknown []string
+		for _, id := range in.InstanceIDs {
+			if _, ok := s.Instance(id); !ok {
+				unknown = append(unknown, id)
+			}
+		}
+		if len(unknown) > 0 {
+			controlError(w, http.StatusNotFound, "unknown instances: "+strings.Join(unknown, ", "))
+			return
+		}
+		for _, id := range in.InstanceIDs {
+			s.SetInstanceImpaired(id, in.Impaired)
+		}
+		writeJSON(w, http.StatusOK, in)
 	case "GET /_sim/clock":
 		writeJSON(w, http.StatusOK, s.clockState())
 	case "POST /_sim/clock/advance":

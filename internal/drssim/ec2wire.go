@@ -75,8 +75,16 @@ type ec2Request struct {
 type ec2Op func(s *Sim, r *ec2Request) (ec2Output, error)
 
 var ec2Operations = map[string]ec2Op{
-	"DescribeSubnets":        (*Sim).describeSubnets,
-	"DescribeSecurityGroups": (*Sim).describeSecurityGroups,
+	"DescribeSubnets":                (*Sim).describeSubnets,
+	"DescribeSecurityGroups":         (*Sim).describeSecurityGroups,
+	"DescribeNetworkInterfaces":      (*Sim).describeNetworkInterfaces,
+	"DescribeInstances":              (*Sim).describeEC2Instances,
+	"DescribeInstanceStatus":         (*Sim).describeInstanceStatus,
+	"DescribeLaunchTemplateVersions": (*Sim).describeLaunchTemplateVersions,
+	"CreateLaunchTemplateVersion":    (*Sim).createLaunchTemplateVersion,
+	"ModifyLaunchTemplate":           (*Sim).modifyLaunchTemplate,
+	"CreateTags":                     (*Sim).createTags,
+	"DeleteTags":                     (*Sim).deleteTags,
 }
 
 // serveEC2 answers one EC2 Query request.

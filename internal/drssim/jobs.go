@@ -89,6 +89,7 @@ type instance struct {
 	tags         map[string]string
 	disconnected bool
 	busy         *job // the terminate job working on it
+	ec2          *ec2Instance
 }
 
 // Steps of a job's timeline.
@@ -190,7 +191,9 @@ func (s *Sim) nextInstanceSeq() uint64 {
 	return s.instSeq
 }
 
-func (s *Sim) instanceTaken(id string) bool { return s.instanceByID[id] != nil }
+func (s *Sim) instanceTaken(id string) bool {
+	return s.instanceByID[id] != nil || s.ec2.instByID[id] != nil
+}
 
 func (s *Sim) startLaunch(j *job, t time.Time) {
 	for i, js := range j.servers {
@@ -221,13 +224,24 @@ var launchErrors = []string{
 func (s *Sim) endLaunch(j *job, js *jobServer, t time.Time) {
 	srv := js.srv
 	srv.launchEnded = t
+	raw := ""
 	if s.launchFails(j.id, srv.inv.ID) {
-		raw := launchErrors[s.hash("launch-error", j.id, srv.inv.ID)%uint64(len(launchErrors))]
+		raw = launchErrors[s.hash("launch-error", j.id, srv.inv.ID)%uint64(len(launchErrors))]
+	}
+	var spec launchSpec
+	if raw == "" {
+		s.replaceDrills(j, srv)
+		var err error
+		if spec, err = s.resolveLaunch(srv, j.tags); err != nil {
+			raw = err.Error()
+		}
+	}
+	if raw != "" {
 		j.addLog(t, "LAUNCH_FAILED", logData{SourceServerID: srv.inv.ID, TargetInstanceID: js.targetID, RawError: raw})
 		js.launchStatus = launchFailed
 		s.stats.launchFailed++
 	} else {
-		inst := s.createInstance(j, js, t)
+		inst := s.createInstance(j, js, spec, t)
 		js.instanceID = inst.id
 		js.launchStatus = launchLaunched
 		s.stats.launched++
@@ -242,15 +256,21 @@ func (s *Sim) endLaunch(j *job, js *jobServer, t time.Time) {
 	s.serverDone(j, t)
 }
 
-func (s *Sim) createInstance(j *job, js *jobServer, t time.Time) *instance {
-	srv := js.srv
-	if s.replaceDril && j.isDrill {
-		for _, old := range append([]*instance(nil), srv.instances...) {
-			if old.isDrill && old.busy == nil {
-				s.removeInstance(old)
-			}
+// replaceDrills removes srv's earlier drill instances before a drill
+// launches a new one, when Options.ReplaceDrillInstances asks for it.
+func (s *Sim) replaceDrills(j *job, srv *server) {
+	if !s.replaceDril || !j.isDrill {
+		return
+	}
+	for _, old := range append([]*instance(nil), srv.instances...) {
+		if old.isDrill && old.busy == nil {
+			s.removeInstance(old)
 		}
 	}
+}
+
+func (s *Sim) createInstance(j *job, js *jobServer, spec launchSpec, t time.Time) *instance {
+	srv := js.srv
 	state := "RUNNING"
 	if srv.lc.LaunchDisposition == "STOPPED" {
 		state = "STOPPED"
@@ -280,6 +300,21 @@ func (s *Sim) createInstance(j *job, js *jobServer, t time.Time) *instance {
 	s.instances = append(s.instances, inst)
 	s.instanceByID[inst.id] = inst
 	srv.instances = append(srv.instances, inst)
+	inst.ec2 = &ec2Instance{
+		id:         inst.id,
+		typ:        spec.typ,
+		subnet:     spec.subnet,
+		ip:         spec.ip,
+		sgs:        spec.sgs,
+		profileARN: spec.profileARN,
+		tags:       spec.tags,
+		state:      ec2StateOf(state),
+		launched:   t,
+		readyAt:    t.Add(s.ec2.statusDelay),
+		srv:        srv,
+		recovery:   inst,
+	}
+	s.addEC2Instance(inst.ec2)
 	return inst
 }
 
@@ -288,6 +323,10 @@ func (s *Sim) removeInstance(inst *instance) {
 	s.instances = removeFrom(s.instances, inst)
 	inst.srv.instances = removeFrom(inst.srv.instances, inst)
 	inst.state = "TERMINATED"
+	if e := inst.ec2; e != nil {
+		e.state = "terminated"
+		s.releaseENI(e)
+	}
 }
 
 func removeFrom(list []*instance, inst *instance) []*instance {
@@ -321,6 +360,9 @@ func (s *Sim) startTerminate(j *job, t time.Time) {
 	for i, js := range j.servers {
 		js.launchStatus = launchInProgress
 		js.inst.state = "SHUTTING-DOWN"
+		if e := js.inst.ec2; e != nil {
+			e.state = "shutting-down"
+		}
 		if j.stuck {
 			continue
 		}

@@ -102,6 +102,7 @@ func (s *Sim) updateLaunchConfiguration(req *request) (int, any, error) {
 		lc.LaunchIntoInstance = id
 	}
 	srv.lc = lc
+	s.writeDRSVersion(srv, req.now)
 	return http.StatusOK, wireLaunchConfig(srv), nil
 }
 

@@ -74,6 +74,7 @@ type wireSourceServer struct {
 	DataReplicationInfo  wireReplicationInfo  `json:"dataReplicationInfo"`
 	LifeCycle            wireLifeCycle        `json:"lifeCycle"`
 	SourceProperties     wireSourceProperties `json:"sourceProperties"`
+	SourceCloud          *wireSourceCloud     `json:"sourceCloudProperties,omitempty"`
 	StagingArea          wireStagingArea      `json:"stagingArea"`
 	ReplicationDirection string               `json:"replicationDirection"`
 	AgentVersion         string               `json:"agentVersion"`
@@ -154,6 +155,12 @@ type wireOS struct {
 	FullString string `json:"fullString"`
 }
 
+type wireSourceCloud struct {
+	OriginAccountID        string `json:"originAccountID"`
+	OriginRegion           string `json:"originRegion"`
+	OriginAvailabilityZone string `json:"originAvailabilityZone,omitempty"`
+}
+
 type wireStagingArea struct {
 	Status string `json:"status"`
 }
@@ -203,6 +210,10 @@ func (s *Sim) wireSourceServer(srv *server, now time.Time) wireSourceServer {
 	}
 	if n := len(srv.instances); n > 0 {
 		w.RecoveryInstanceID = srv.instances[n-1].id
+	}
+	if si := srv.sourceInstance; si != nil {
+		w.SourceProperties.IdentificationHints.AWSInstanceID = si.id
+		w.SourceCloud = &wireSourceCloud{OriginAccountID: s.account, OriginRegion: s.region, OriginAvailabilityZone: si.subnet.az}
 	}
 	if lag, ok := s.lag(srv, now); ok {
 		w.DataReplicationInfo.LagDuration = formatDuration(lag)
@@ -309,7 +320,7 @@ func (s *Sim) wireInstance(inst *instance) wireRecoveryInstance {
 			},
 			NetworkInterfaces: []wireNetworkInterface{{
 				MacAddress: macAddress(s.hash("instance-mac", inst.id)),
-				Ips:        []string{inst.srv.ip},
+				Ips:        []string{inst.privateIP()},
 				IsPrimary:  true,
 			}},
 			Cpus:     []wireCPU{{Cores: inv.Cores, ModelName: cpuModel(inv.OS)}},
@@ -381,4 +392,12 @@ func wireLaunchConfig(srv *server) wireLaunchConfiguration {
 		w.LaunchIntoInstanceProperties = &wireLaunchIntoInst{LaunchIntoEC2InstanceID: lc.LaunchIntoInstance}
 	}
 	return w
+}
+
+// privateIP is the recovery instance's address: its EC2 instance's.
+func (inst *instance) privateIP() string {
+	if inst.ec2 != nil {
+		return ipv4(inst.ec2.ip)
+	}
+	return inst.srv.ip
 }
