@@ -56,6 +56,7 @@ type harness struct {
 	st      *sqlitestore.Store
 	sim     *drssim.Sim
 	src     ClientSource
+	clients *drs.Clients
 	servers []string // the emulator's source server IDs, in order
 	next    int      // the next server handed to a wave
 	errs    []error  // errors Reconcile returned
@@ -82,7 +83,7 @@ func newHarness(t testing.TB, simOpts drssim.Options, attempts int) *harness {
 		MaxAttempts: attempts,
 		HTTPClient:  &http.Client{Transport: sim.Transport()},
 	})
-	h := &harness{t: t, ctx: ctx, st: st, sim: sim, src: FromClients(clients)}
+	h := &harness{t: t, ctx: ctx, st: st, sim: sim, src: FromClients(clients), clients: clients}
 	for _, s := range sim.Servers() {
 		h.servers = append(h.servers, s.ID)
 	}
