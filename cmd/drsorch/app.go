@@ -15,8 +15,10 @@ import (
 	"github.com/drsorch/drsorch/internal/api"
 	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/drs"
+	"github.com/drsorch/drsorch/internal/ec2"
 	"github.com/drsorch/drsorch/internal/engine"
 	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/launchcfg"
 	"github.com/drsorch/drsorch/internal/notify"
 	"github.com/drsorch/drsorch/internal/readiness"
 	"github.com/drsorch/drsorch/internal/report"
@@ -37,9 +39,19 @@ type appConfig struct {
 	// resolution, AWS_ENDPOINT_URL_DRS included).
 	DRSEndpoint string
 	// DRSHTTPClient, when set, carries the DRS requests, so that an
-	// in-process emulator can answer them without a socket.
+	// in-process emulator can answer them without a socket. EC2 requests
+	// go through it too.
 	DRSHTTPClient *http.Client
-	Logger        *slog.Logger
+	// EC2Endpoint overrides the EC2 endpoint. Empty: the DRS endpoint
+	// when one is set (an emulator serves both), else the SDK's
+	// resolution (AWS_ENDPOINT_URL_EC2 included). Accounts with an
+	// endpoint of their own (--drs-endpoint-for) use it for EC2 too.
+	EC2Endpoint string
+	// TagSyncInterval is the wait between two scheduled tag syncs of
+	// every account and region a group names; 0 schedules none.
+	TagSyncInterval time.Duration
+
+	Logger *slog.Logger
 	// Engine configures the execution engine the app runs while it
 	// serves.
 	Engine engineConfig
@@ -99,6 +111,13 @@ type app struct {
 	// notifier sends notifications while serve runs; nil without targets.
 	notifier *notify.Notifier
 
+	// ec2 are the EC2 clients, beside drs; settings checks, applies and
+	// reads back launch settings and syncs tags with them.
+	ec2      *ec2.Clients
+	settings *launchcfg.Service
+	// tagSyncEvery is the schedule of tag syncs; 0 runs none.
+	tagSyncEvery time.Duration
+
 	// shutdownGrace is how long serve lets requests finish on shutdown
 	// before it closes their connections.
 	shutdownGrace time.Duration
@@ -132,10 +151,27 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		HomeAccount:      cfg.Accounts.HomeAccount,
 		AccountEndpoints: cfg.Accounts.Endpoints,
 	})
+	ec2Endpoint := cfg.EC2Endpoint
+	if ec2Endpoint == "" {
+		ec2Endpoint = cfg.DRSEndpoint
+	}
+	ec2Clients := ec2.NewClients(clients, ec2.Config{
+		Region:           cfg.Region,
+		Endpoint:         ec2Endpoint,
+		AccountEndpoints: cfg.Accounts.Endpoints,
+		HTTPClient:       cfg.DRSHTTPClient,
+		Logger:           log,
+	})
+	settingsOpts := launchcfg.FromClients(clients, ec2Clients)
+	settingsOpts.Logger = log
+	settings := launchcfg.New(settingsOpts)
 	a := &app{
 		log:           log,
 		store:         st,
 		drs:           clients,
+		ec2:           ec2Clients,
+		settings:      settings,
+		tagSyncEvery:  cfg.TagSyncInterval,
 		mux:           http.NewServeMux(),
 		shutdownGrace: 10 * time.Second,
 		auth:          auth.ForStore(st),
@@ -152,6 +188,8 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Audit:         engineAudit(a.audit, owner),
 		Store:         st,
 		DRS:           engine.FromClients(clients),
+		EC2:           engine.FromEC2Clients(ec2Clients),
+		Settings:      settings,
 		Owner:         owner,
 		Logger:        log,
 		LeaseDuration: cfg.Engine.LeaseDuration,
@@ -168,7 +206,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		DRS:    execution.Clients(clients.For),
 		Logger: log,
 	})
-	a.wireEvidence(cfg.Evidence, clients)
+	a.wireEvidence(cfg.Evidence, clients, settings)
 	var deliveries api.Deliveries
 	if a.notifier != nil {
 		deliveries = a.notifier
@@ -185,6 +223,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Reports:       a.reports,
 		Readiness:     a.readiness,
 		Deliveries:    deliveries,
+		Settings:      settings,
 		Ready: readyChecks(storeFileCheck(cfg.Store),
 			func(context.Context) error { return a.engine.Health() }),
 		Auth:    a.auth,
@@ -213,6 +252,7 @@ func newApp(ctx context.Context, cfg appConfig) (*app, error) {
 		Reports:       a.reports,
 		Readiness:     a.readiness,
 		Deliveries:    deliveries,
+		Settings:      a.api,
 		Auth:          a.auth,
 		Audit:         a.audit,
 		Limiter:       limiter,
@@ -311,6 +351,8 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer a.engine.Stop()
 	stopEvidence := a.startEvidence(ctx)
 	defer stopEvidence()
+	stopTagSync := a.startTagSync(ctx)
+	defer stopTagSync()
 	errc := make(chan error, 1)
 	go func() {
 		if a.tlsCert != "" {

@@ -84,6 +84,8 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 type demo struct {
 	*app
 	sim *drssim.Sim
+	// gate is the check endpoint of the sample plan's health gate.
+	gate *demoGate
 	// token is the demo's admin token; freshToken says whether this run
 	// made it.
 	token      string
@@ -124,27 +126,44 @@ func newDemo(ctx context.Context, cfg demoConfig, stderr io.Writer) (*demo, erro
 		// Snapshots are on the emulator's clock, which runs ahead.
 		Evidence: evidenceConfig{ReadinessInterval: time.Minute, SnapshotMaxAge: time.Hour,
 			TrendMargin: 20, Clock: sim.Now},
+		TagSyncInterval: time.Minute,
 	})
 	if err != nil {
+		return nil, err
+	}
+	gate, err := startDemoGate(log)
+	if err != nil {
+		a.Close()
 		return nil, err
 	}
 	// The emulator's control API, to look at launches and instances (and
 	// to inject faults: admins only for anything but reading).
 	a.mux.Handle("/_sim/", a.signedIn(sim))
-	if err := seedDemo(ctx, a.store); err != nil {
+	fail := func(err error) (*demo, error) {
+		gate.Close()
 		a.Close()
 		return nil, err
 	}
+	if err := seedDemo(ctx, a.store, sim.Servers(), gate.URL()); err != nil {
+		return fail(err)
+	}
+	if err := pointDemoGate(ctx, a.store, gate.URL()); err != nil {
+		return fail(err)
+	}
 	if err := cancelLeftovers(ctx, a, stderr); err != nil {
-		a.Close()
-		return nil, err
+		return fail(err)
 	}
 	tok, fresh, err := demoToken(ctx, a.auth, filepath.Join(cfg.Data, "admin-token"))
 	if err != nil {
-		a.Close()
-		return nil, err
+		return fail(err)
 	}
-	return &demo{app: a, sim: sim, token: tok, freshToken: fresh}, nil
+	return &demo{app: a, sim: sim, gate: gate, token: tok, freshToken: fresh}, nil
+}
+
+// Close stops the gate's check endpoint and closes the app.
+func (d *demo) Close() error {
+	d.gate.Close()
+	return d.app.Close()
 }
 
 // demoToken returns the demo's admin token, kept in a file of the data
@@ -234,9 +253,52 @@ var demoGroups = []string{"db", "app", "web"}
 // demoPlan is the sample plan's name.
 const demoPlan = "shop"
 
+// The emulator's fixed network (see internal/drssim): one subnet per tier
+// and a security group per tier.
+var demoNetwork = map[string]struct{ subnet, sg string }{
+	"db":  {"subnet-0e5a1d00000000011", "sg-0e5a1d00000000022"}, // 10.10.1.0/24
+	"app": {"subnet-0e5a1d00000000012", "sg-0e5a1d00000000023"}, // 10.10.2.0/24
+	"web": {"subnet-0e5a1d00000000013", "sg-0e5a1d00000000024"}, // 10.10.3.0/24
+}
+
+// demoStaticIP is the static private IP of the first db server: high in
+// its subnet, clear of the addresses the emulator hands out from the
+// bottom.
+const demoStaticIP = "10.10.1.200"
+
+// demoSettings returns the sample launch settings of a tier's group: the
+// tier's subnet and security group, tags on the recovery instances, an
+// instance type for the app tier, and a static IP for the first db server
+// of servers.
+func demoSettings(tier string, servers []drssim.Server) (*plan.LaunchSettings, map[string]plan.LaunchSettings) {
+	net := demoNetwork[tier]
+	ls := &plan.LaunchSettings{SubnetID: net.subnet, SecurityGroupIDs: []string{net.sg},
+		CopyTags: ptrBool(true), Tags: map[string]string{"recovered-by": "drsorch", "tier": tier}}
+	if tier == "app" {
+		ls.InstanceType, ls.RightSizing = "m6i.large", plan.RightSizingNone
+	}
+	if tier != "db" {
+		return ls, nil
+	}
+	var first string
+	for _, s := range servers {
+		if s.Tags["app"] == "shop" && s.Tags["tier"] == "db" && (first == "" || s.ID < first) {
+			first = s.ID
+		}
+	}
+	if first == "" {
+		return ls, nil
+	}
+	return ls, map[string]plan.LaunchSettings{first: {PrivateIP: demoStaticIP}}
+}
+
+func ptrBool(b bool) *bool { return &b }
+
 // seedDemo stores the sample groups and plan, skipping any that exist, so
-// that a restarted demo keeps what the user changed.
-func seedDemo(ctx context.Context, st store.Store) error {
+// that a restarted demo keeps what the user changed. servers are the
+// emulator's, for the static IP; gateURL is the check endpoint of the
+// application wave's health gate.
+func seedDemo(ctx context.Context, st store.Store, servers []drssim.Server, gateURL string) error {
 	ids := map[string]string{}
 	for _, tier := range demoGroups {
 		name := "shop-" + tier
@@ -245,6 +307,7 @@ func seedDemo(ctx context.Context, st store.Store) error {
 			g = &plan.ProtectionGroup{Name: name, Region: demoRegion,
 				Description:    "the " + tier + " tier of the shop application",
 				ServerSelector: &plan.Selector{Tags: map[string]string{"app": "shop", "tier": tier}}}
+			g.LaunchSettings, g.ServerLaunchSettings = demoSettings(tier, servers)
 			err = createGroup(ctx, st, g)
 		}
 		if err != nil {
@@ -261,8 +324,13 @@ func seedDemo(ctx context.Context, st store.Store) error {
 	p := plan.NormalizePlan(plan.RecoveryPlan{Name: demoPlan, RTOMinutes: 60,
 		Description: "the shop application, tier by tier",
 		Waves: []plan.Wave{
-			{Name: "database", ProtectionGroupIDs: []string{ids["db"]}},
-			{Name: "application", ProtectionGroupIDs: []string{ids["app"]}},
+			// The databases must pass EC2's status checks, and the
+			// application answer its check endpoint, before the next
+			// wave starts.
+			{Name: "database", ProtectionGroupIDs: []string{ids["db"]},
+				HealthGate: &plan.HealthGate{StatusChecks: true, IntervalSeconds: plan.MinGateIntervalSeconds}},
+			{Name: "application", ProtectionGroupIDs: []string{ids["app"]},
+				HealthGate: &plan.HealthGate{CheckURL: gateURL, IntervalSeconds: plan.MinGateIntervalSeconds}},
 			{Name: "web", ProtectionGroupIDs: []string{ids["web"]}},
 		}})
 	groups := map[string]plan.ProtectionGroup{}
@@ -324,9 +392,11 @@ The admin token (%s the data folder's admin-token file):
   export DRSORCH_TOKEN=%s
 
 Groups shop-db, shop-app and shop-web select the shop application's tiers by
-tag; plan %q recovers them in three waves. Try, in another terminal, after
-the export above:
+tag and carry launch settings (subnet, security group, tags; a static IP on
+one db server); plan %q recovers them in three waves, the first two held by
+health gates. Try, in another terminal, after the export above:
 
+  drsorch drift%s
   drsorch run %s --mode drill --wait%s
   drsorch executions list%s
   drsorch executions cleanup EXECUTION_ID --wait%s
@@ -334,5 +404,5 @@ the export above:
 The emulator's own view: %s/_sim/launches
 Press Ctrl-C to stop.
 `, len(d.sim.Servers()), base, base, url.QueryEscape(d.token), made, d.token,
-		demoPlan, demoPlan, server, server, server, base)
+		demoPlan, server, demoPlan, server, server, server, base)
 }

@@ -68,7 +68,7 @@ func addEvidenceFlags(fs *flag.FlagSet, c *evidenceConfig) {
 }
 
 // wireEvidence builds the report service and the readiness monitor.
-func (a *app) wireEvidence(cfg evidenceConfig, clients *drs.Clients) {
+func (a *app) wireEvidence(cfg evidenceConfig, clients *drs.Clients, settings readiness.SettingsDrift) {
 	a.reports = report.New(report.Options{
 		Store:  a.store,
 		DRS:    report.DRSOf(clients.For),
@@ -99,6 +99,7 @@ func (a *app) wireEvidence(cfg evidenceConfig, clients *drs.Clients) {
 		MaxSnapshotAge: cfg.SnapshotMaxAge,
 		Interval:       interval,
 		Clock:          cfg.Clock,
+		Settings:       settings,
 		OnResult:       onResult,
 	})
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"github.com/drsorch/drsorch/internal/auth/authtest"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -146,7 +147,12 @@ func TestServeNotifies(t *testing.T) {
 	}
 	defer a.Close()
 	t.Setenv("DRSORCH_TOKEN", authtest.AdminToken(t, a.store))
-	if err := seedDemo(t.Context(), a.store); err != nil {
+	gate, err := startDemoGate(slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gate.Close()
+	if err := seedDemo(t.Context(), a.store, sim.Servers(), gate.URL()); err != nil {
 		t.Fatal(err)
 	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

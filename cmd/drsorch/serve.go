@@ -26,7 +26,9 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	listen := fs.String("listen", "127.0.0.1:8080", "address to serve HTTP on")
 	storeSpec := fs.String("store", "sqlite:drsorch.db", "store: sqlite:PATH or dynamodb://PREFIX?region=&endpoint= (see store init)")
 	endpoint := fs.String("drs-endpoint", "", "DRS endpoint URL, such as an emulator's (default: the AWS SDK's, AWS_ENDPOINT_URL_DRS included)")
+	ec2Endpoint := fs.String("ec2-endpoint", "", "EC2 endpoint URL (default: --drs-endpoint when set, since the emulator serves both; else the AWS SDK's, AWS_ENDPOINT_URL_EC2 included)")
 	region := fs.String("region", defaultRegion(), "default AWS region of DRS calls and new groups")
+	tagSync := fs.Duration("tag-sync-interval", 0, "copy source machines' EC2 tags onto their DRS source servers in every account and region a group names, this often (0: never; every replica may run it, it is idempotent)")
 	logFormat := fs.String("log-format", "text", "log format: text or json")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	var eng engineConfig
@@ -66,6 +68,7 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		Store:       *storeSpec,
 		Region:      *region,
 		DRSEndpoint: *endpoint,
+		EC2Endpoint: *ec2Endpoint,
 		Logger:      log,
 		Engine:      eng,
 		Evidence:    ev,
@@ -73,6 +76,8 @@ func runServe(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		TLSCert:     *tlsCert,
 		TLSKey:      *tlsKey,
 		OIDC:        oidc,
+
+		TagSyncInterval: *tagSync,
 	})
 	if err != nil {
 		return err
