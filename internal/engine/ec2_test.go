@@ -99,6 +99,12 @@ func TestLaunchSettingsAndGateOnEC2(t *testing.T) {
 			if l.PrivateIP == "" || l.InstanceType == "" || l.SubnetID == "" {
 				t.Errorf("%s launch %s not enriched: %+v", l.Wave, l.SourceServerID, g)
 			}
+			// The emulator's instance is what the settings say.
+			in, ok := h.sim.Instance(l.EC2InstanceID)
+			if !ok || in.PrivateIP != l.PrivateIP || in.SubnetID != l.SubnetID || in.InstanceType != l.InstanceType ||
+				(l.Wave == "db" && !cmp.Equal(in.SecurityGroupIDs, []string{simSGApp})) {
+				t.Errorf("%s launch %s: emulator instance %+v (found %v)", l.Wave, l.SourceServerID, in, ok)
+			}
 			if l.Wave == "db" {
 				ips[l.EC2InstanceID] = l.PrivateIP
 				if l.RequestTime.Before(*l.SettingsAppliedAt) {
@@ -139,6 +145,65 @@ func TestLaunchSettingsAndGateOnEC2(t *testing.T) {
 				t.Errorf("gate request of wave %s, instances %v; want db's %v", r.Wave, got, ips)
 			}
 		}
+		t.Logf("gate %s, checks %+v; %d DescribeInstances, %d DescribeInstanceStatus, %d Apply calls",
+			db.Gate.EndTime.Sub(db.Gate.StartTime), checks, e.calls.describeInstances, e.calls.instanceStatus, e.calls.applySettings)
 		h.checkOnce(id, 1)
+	})
+}
+
+// TestGateImpairedInstance fails a wave one of whose instances never
+// passes its status checks; with "continue" the next wave goes on.
+func TestGateImpairedInstance(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		opts := linuxServers(10)
+		opts.StatusCheckDelay = 5 * time.Minute
+		h := newHarness(t, opts, 1)
+		ws := chain(wave("db", 2), wave("app", 2))
+		ws[0].HealthGate = &plan.HealthGate{StatusChecks: true, TimeoutMinutes: 10, IntervalSeconds: 30}
+		ws[0].FailurePolicy = plan.FailureContinue
+		id := h.start(plan.ModeRecovery, ws)
+		e := h.engine("e1", h.withEC2)
+
+		var bad string
+		h.until(e, 500, func() bool {
+			for _, l := range h.launches(id) {
+				if l.Wave == "db" && l.Status == plan.LaunchLaunched {
+					bad = l.EC2InstanceID
+					return true
+				}
+			}
+			return false
+		})
+		h.sim.SetInstanceImpaired(bad, true)
+		ex := h.finish(e, id, 2000)
+
+		waves := h.waves(id)
+		db := waves["db"]
+		want := "health gate: statusChecks: 1 of 2 instances not ok: " + bad + " (system impaired)"
+		if db.Status != plan.WaveFailed || db.Error != want || db.Gate.Status != plan.GateFailed {
+			t.Errorf("db %s %q gate %s; want FAILED with %q", db.Status, db.Error, db.Gate.Status, want)
+		}
+		if d := db.Gate.EndTime.Sub(db.Gate.StartTime); d < 10*time.Minute || d > 10*time.Minute+30*time.Second {
+			t.Errorf("gate failed after %s, want its 10m timeout", d)
+		}
+		if waves["app"].Status != plan.WaveCompleted || ex.Status != plan.ExecPartial {
+			t.Errorf("app %s, execution %s; want COMPLETED, PARTIAL", waves["app"].Status, ex.Status)
+		}
+		for _, l := range h.launches(id) {
+			if l.Wave == "db" && l.InstanceState != "running" {
+				t.Errorf("db launch %s state %q, want running", l.SourceServerID, l.InstanceState)
+			}
+		}
+		// Attempts once per 30s: the outcome changed from initializing
+		// to one impaired, then stayed.
+		if n := eventTypes(h.events(id))["gate_check_failed"]; n < 2 || n > 4 {
+			t.Errorf("%d gate_check_failed events, want 2 to 4 (one per change)", n)
+		}
+		t.Logf("%d DescribeInstanceStatus, %d DescribeInstances calls; gate_check_failed %d",
+			e.calls.instanceStatus, e.calls.describeInstances, eventTypes(h.events(id))["gate_check_failed"])
+		if n := e.calls.instanceStatus; n < 15 || n > 22 {
+			t.Errorf("%d DescribeInstanceStatus calls, want one per 30s attempt over 10m (about 21)", n)
+		}
 	})
 }

@@ -21,6 +21,17 @@ const gateAttemptTimeout = 10 * time.Second
 // gateNamed is how many instances a status check's message names.
 const gateNamed = 3
 
+// statusChecksDue reports whether a gate's status checks still run: they
+// refresh the instances' states themselves.
+func statusChecksDue(g *plan.GateRun) bool {
+	for _, ch := range g.Checks {
+		if ch.Kind == plan.CheckStatusChecks && !ch.OK {
+			return true
+		}
+	}
+	return false
+}
+
 // gateRunning reports whether a wave waits for its health gate.
 func gateRunning(w *plan.WaveRun) bool {
 	return w.Status == plan.WaveVerifying && w.Gate != nil && w.Gate.Status == plan.GateChecking
@@ -127,7 +138,7 @@ func (e *Engine) dueGates(ctx context.Context, r *run) (bool, error) {
 				if ch.OK {
 					continue
 				}
-				ok, code, msg := e.runCheck(ctx, r, w, hg, ch.Kind, ch.Attempts+1)
+				ok, code, msg := e.runCheck(ctx, r, c, w, hg, ch.Kind, ch.Attempts+1)
 				if err := ctx.Err(); err != nil {
 					return false, fmt.Errorf("health gate of wave %s: %w", w.Name, err)
 				}
@@ -196,10 +207,10 @@ func (e *Engine) renewIfShort(ctx context.Context, r *run) error {
 }
 
 // runCheck makes one attempt of a check and says what it saw.
-func (e *Engine) runCheck(ctx context.Context, r *run, w *plan.WaveRun, hg *plan.HealthGate, kind string, attempt int) (ok bool, code int, msg string) {
+func (e *Engine) runCheck(ctx context.Context, r *run, c *change, w *plan.WaveRun, hg *plan.HealthGate, kind string, attempt int) (ok bool, code int, msg string) {
 	switch kind {
 	case plan.CheckStatusChecks:
-		ok, msg = e.statusChecks(ctx, r, w)
+		ok, msg = e.statusChecks(ctx, r, c, w)
 		return ok, 0, msg
 	case plan.CheckURL:
 		return e.checkURL(ctx, r, w, hg.CheckURL, attempt)
@@ -221,8 +232,8 @@ func gateLaunches(r *run, w *plan.WaveRun) []*plan.Launch {
 
 // statusChecks passes when every launched instance of the wave is running
 // with both status checks ok: one DescribeInstanceStatus call per account
-// and region.
-func (e *Engine) statusChecks(ctx context.Context, r *run, w *plan.WaveRun) (bool, string) {
+// and region. The states it reads refresh the launches' InstanceState.
+func (e *Engine) statusChecks(ctx context.Context, r *run, c *change, w *plan.WaveRun) (bool, string) {
 	if e.opts.EC2 == nil {
 		return false, "no EC2 client"
 	}
@@ -230,6 +241,10 @@ func (e *Engine) statusChecks(ctx context.Context, r *run, w *plan.WaveRun) (boo
 	byRegion := make(map[regionKey][]string)
 	for _, l := range ls {
 		byRegion[launchKey(l)] = append(byRegion[launchKey(l)], l.EC2InstanceID)
+	}
+	byInstance := make(map[string]*plan.Launch, len(ls))
+	for _, l := range ls {
+		byInstance[l.EC2InstanceID] = l
 	}
 	var bad []string
 	for _, k := range sortedKeys(byRegion) {
@@ -248,6 +263,10 @@ func (e *Engine) statusChecks(ctx context.Context, r *run, w *plan.WaveRun) (boo
 		byID := make(map[string]ec2.InstanceStatus, len(sts))
 		for _, st := range sts {
 			byID[st.ID] = st
+			if l := byInstance[st.ID]; l != nil && st.State != "" && l.InstanceState != st.State {
+				l.InstanceState = st.State
+				c.launch(l)
+			}
 		}
 		for _, id := range ids {
 			st, found := byID[id]

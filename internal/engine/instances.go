@@ -47,7 +47,8 @@ func (e *Engine) ec2Client(ctx context.Context, k regionKey) (EC2, error) {
 // enrich records what EC2 says of recovery instances: PrivateIP,
 // InstanceType, InstanceState and SubnetID of every launch LAUNCHED with
 // an instance ID and no private IP yet, and a fresh InstanceState of the
-// instances of waves whose health gate attempts are due. One
+// instances of waves whose health gate attempts are due (unless the
+// gate's status checks, which read the states, still run). One
 // DescribeInstances call per account and region; only the launches that
 // changed are written.
 func (e *Engine) enrich(ctx context.Context) error {
@@ -68,7 +69,7 @@ func (e *Engine) enrich(ctx context.Context) error {
 	for _, r := range e.sortedRuns() {
 		gated := make(map[string]bool)
 		for _, w := range r.waves {
-			if gateRunning(w) && gateDue(w.Gate, r.wave(w.Name).HealthGate, now) {
+			if gateRunning(w) && gateDue(w.Gate, r.wave(w.Name).HealthGate, now) && !statusChecksDue(w.Gate) {
 				gated[w.Name] = true
 			}
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -21,9 +22,10 @@ type countingApplier struct {
 	inner SettingsApplier
 	clock func() time.Time
 
-	mu    sync.Mutex
-	calls [][]plan.SettingsTarget
-	fail  map[string]string
+	mu      sync.Mutex
+	calls   [][]plan.SettingsTarget
+	results [][]plan.AppliedSettings
+	fail    map[string]string
 }
 
 func (a *countingApplier) Apply(ctx context.Context, accountID, region string, targets []plan.SettingsTarget) ([]plan.AppliedSettings, error) {
@@ -32,7 +34,11 @@ func (a *countingApplier) Apply(ctx context.Context, accountID, region string, t
 	fail := a.fail
 	a.mu.Unlock()
 	if a.inner != nil {
-		return a.inner.Apply(ctx, accountID, region, targets)
+		res, err := a.inner.Apply(ctx, accountID, region, targets)
+		a.mu.Lock()
+		a.results = append(a.results, res)
+		a.mu.Unlock()
+		return res, err
 	}
 	var out []plan.AppliedSettings
 	for _, t := range targets {
@@ -203,21 +209,27 @@ func TestSettingsWithoutApplier(t *testing.T) {
 	})
 }
 
-// TestSettingsCrash kills the engine between the Apply call and its
-// commit: the next engine applies the settings again, and every server is
-// still launched once.
+// TestSettingsCrash kills the engine between the Apply call (of the real
+// launch settings service) and its commit: the next engine applies the
+// settings again, which writes nothing the first call wrote, and every
+// server is still launched once.
 func TestSettingsCrash(t *testing.T) {
 	isolateAWSEnv(t)
 	synctest.Test(t, func(t *testing.T) {
 		h := newHarness(t, linuxServers(10), 1)
 		h.prepare = func(ex *plan.Execution) {
-			withSettings(ex, "b", plan.LaunchSettings{InstanceType: "m6i.large"}, nil)
+			withSettings(ex, "b", plan.LaunchSettings{InstanceType: "m6i.large", SubnetID: simSubnet1}, nil)
 		}
 		id := h.start(plan.ModeRecovery, chain(wave("a", 2), wave("b", 3)))
 		ap := &countingApplier{}
+		withEC2 := func(o *Options) {
+			h.withEC2(o)
+			ap.inner = o.Settings
+			o.Settings = ap
+		}
 		crashed := false
 		e := h.engine("e1", func(o *Options) {
-			o.Settings = ap
+			withEC2(o)
 			o.crashAt = func(s string) bool {
 				if s == "settings_applied" && !crashed {
 					crashed = true
@@ -236,7 +248,7 @@ func TestSettingsCrash(t *testing.T) {
 				t.Fatalf("after the crash: b launch %s applied %v, want PENDING, not applied", l.Status, l.SettingsAppliedAt)
 			}
 		}
-		e = h.engine("e1", func(o *Options) { o.Settings = ap })
+		e = h.engine("e1", withEC2)
 		ex := h.finish(e, id, 500)
 		if ex.Status != plan.ExecCompleted {
 			t.Errorf("status %s, want COMPLETED", ex.Status)
@@ -252,6 +264,64 @@ func TestSettingsCrash(t *testing.T) {
 		h.checkOnce(id, 1)
 		if n := eventTypes(h.events(id))["settings_applied"]; n != 1 {
 			t.Errorf("%d settings_applied events, want 1", n)
+		}
+
+		// The first call wrote something for every server; the second
+		// found all of it in place.
+		var changed []int
+		ap.mu.Lock()
+		for _, res := range ap.results {
+			n := 0
+			for _, r := range res {
+				if len(r.Changed) > 0 {
+					n++
+				}
+			}
+			changed = append(changed, n)
+		}
+		ap.mu.Unlock()
+		if diff := cmp.Diff([]int{3, 0}, changed); diff != "" {
+			t.Errorf("servers with changed fields per call mismatch (-want +got):\n%s", diff)
+		}
+
+		// The store keeps the group's latest records, of this execution.
+		recs, err := h.st.ListAppliedSettings(h.ctx, "pg-b")
+		must(t, err)
+		if len(recs) != 3 {
+			t.Fatalf("%d applied settings records, want 3", len(recs))
+		}
+		for _, rec := range recs {
+			if rec.ExecutionID != id || rec.Error != "" || rec.LaunchTemplateVersion < 2 || rec.Settings.InstanceType != "m6i.large" {
+				t.Errorf("record %+v", rec)
+			}
+		}
+	})
+}
+
+// TestSettingsInvalid: the real service refuses a static IP outside its
+// subnet and writes nothing; every launch of the call fails with its
+// error, and none is launched.
+func TestSettingsInvalid(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, linuxServers(10), 1)
+		h.prepare = func(ex *plan.Execution) {
+			withSettings(ex, "db", plan.LaunchSettings{SubnetID: simSubnet1},
+				map[int]plan.LaunchSettings{0: {PrivateIP: "10.10.2.50"}})
+		}
+		id := h.start(plan.ModeRecovery, chain(wave("db", 3)))
+		ex := h.finish(h.engine("e1", h.withEC2), id, 100)
+		if ex.Status != plan.ExecFailed {
+			t.Errorf("status %s, want FAILED", ex.Status)
+		}
+		for _, l := range h.launches(id) {
+			if l.Status != plan.LaunchFailed || !strings.HasPrefix(l.Error, "launch settings: ") ||
+				l.SettingsError == "" || !strings.Contains(l.Error, "10.10.2.50") {
+				t.Errorf("launch %s: %s %q", l.SourceServerID, l.Status, l.Error)
+			}
+		}
+		if n := len(h.sim.Launches()); n != 0 {
+			t.Errorf("%d servers launched, want 0", n)
 		}
 	})
 }
