@@ -24,8 +24,10 @@ import (
 	"github.com/drsorch/drsorch/internal/auth/authtest"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/drssim"
+	"github.com/drsorch/drsorch/internal/ec2"
 	"github.com/drsorch/drsorch/internal/engine"
 	"github.com/drsorch/drsorch/internal/execution"
+	"github.com/drsorch/drsorch/internal/launchcfg"
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
 )
 
@@ -59,10 +61,18 @@ func startApp(t *testing.T) (string, *drssim.Sim, string, string) {
 	sim := drssim.New(drssim.Options{Servers: 16, Seed: 1, TimeScale: browserScale})
 	clients := drs.NewClients(ctx, drs.Config{Region: "us-east-1", Endpoint: "http://drssim.local",
 		HTTPClient: &http.Client{Transport: sim.Transport()}, Logger: log})
+	// The same emulator answers EC2 beside DRS, for the launch settings
+	// and what the engine learns of recovery instances.
+	ec2s := ec2.NewClients(clients, ec2.Config{Region: "us-east-1", Endpoint: "http://drssim.local",
+		HTTPClient: &http.Client{Transport: sim.Transport()}, Logger: log})
+	settingsOpts := launchcfg.FromClients(clients, ec2s)
+	settingsOpts.Logger = log
+	settings := launchcfg.New(settingsOpts)
 	emulated := func(d time.Duration) time.Duration { return d / browserScale }
 	eng := engine.New(engine.Options{Store: st, DRS: engine.FromClients(clients), Owner: "browser-test",
 		Logger: log, PollMin: 50 * time.Millisecond, PollMax: 200 * time.Millisecond,
-		ExpectedJobDuration: emulated(5 * time.Minute), StuckTimeout: emulated(time.Hour)})
+		ExpectedJobDuration: emulated(5 * time.Minute), StuckTimeout: emulated(time.Hour),
+		EC2: engine.FromEC2Clients(ec2s), Settings: settings})
 	svc := execution.New(execution.Options{Store: st, DRS: execution.Clients(clients.For), Logger: log})
 	lister := api.SourceServersFunc(func(ctx context.Context, account, region string) ([]drs.SourceServer, error) {
 		c, err := clients.For(ctx, account, region)
@@ -71,9 +81,10 @@ func startApp(t *testing.T) (string, *drssim.Sim, string, string) {
 		}
 		return c.DescribeSourceServers(ctx, nil)
 	})
-	a := api.New(api.Options{Store: st, DRS: lister, DefaultRegion: "us-east-1", Executions: svc, Logger: log})
+	a := api.New(api.Options{Store: st, DRS: lister, DefaultRegion: "us-east-1", Executions: svc, Logger: log,
+		Settings: settings})
 	ui, err := New(Options{Store: st, Executions: svc, Definitions: a, Servers: lister,
-		DefaultRegion: "us-east-1", Logger: log})
+		DefaultRegion: "us-east-1", Logger: log, Settings: a})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -348,9 +359,10 @@ func fill(fields ...string) chromedp.Action[chromedp.Void] {
 
 // TestBrowser uses the UI as an operator would, in headless chromium
 // against the whole application: groups and a plan made through the
-// forms, a validation error shown at its field, a drill watched live
-// until every server has an EC2 instance, the gated wave approved, and
-// the drill cleaned up.
+// forms, a group's launch settings saved, applied and read back in line,
+// a validation error shown at its field, a drill watched live until every
+// server has an EC2 instance with what EC2 says of it, the gated wave
+// approved, and the drill cleaned up.
 func TestBrowser(t *testing.T) {
 	ctx := newBrowser(t)
 	base, sim, token, operator := startApp(t)
@@ -392,6 +404,36 @@ func TestBrowser(t *testing.T) {
 	}
 	b.open("/groups")
 	b.shot("groups")
+
+	// Launch settings of a group of its own, through the form: saved,
+	// applied, shown per server with what was written, and in line when
+	// read back.
+	var crmDB []string
+	for _, srv := range sim.Servers() {
+		if srv.Tags["app"] == "crm" && srv.Tags["tier"] == "db" {
+			crmDB = append(crmDB, srv.ID)
+		}
+	}
+	b.open("/groups/new")
+	b.do("fill launch settings", fill("name", "crm-db", "moreServers", strings.Join(crmDB, " "),
+		"ls.subnetId", "subnet-0e5a1d00000000011", "ls.securityGroupIds", "sg-0e5a1d00000000022",
+		"ls.instanceType", "r6i.large", "ls.tags", "env=dr\nowner=team-crm",
+		"o0.server", crmDB[0], "o0.privateIp", "10.10.1.50"),
+		chromedp.SetValue(id("ls.copyTags"), "true"), chromedp.Click(id("applyLaunchSettings")))
+	b.submit("save and apply", "#save-group", chromedp.WaitVisible(chromedp.ID("page-notice")))
+	if n := eval[string](b, `document.getElementById("page-notice").textContent`); !strings.Contains(n, "applied to 2 servers: 2 changed") {
+		t.Errorf("notice after saving with apply: %q", n)
+	}
+	if got := eval[int](b, `[...document.querySelectorAll("#settings tr[data-server] td.changed")]
+		.filter(td => td.textContent.includes("subnetId")).length`); got != 2 {
+		t.Errorf("%d servers show their subnet written, want 2", got)
+	}
+	b.shot("group-launch-settings")
+	b.submit("check drift", "#check-drift", chromedp.WaitVisible(chromedp.ID("drift-checked")))
+	if !eval[bool](b, `!!document.getElementById("drift-none")`) {
+		t.Errorf("drift after applying: %s", eval[string](b, `document.getElementById("drift").innerText`))
+	}
+	b.shot("group-drift")
 	b.open("/servers?tag=app%3Dshop")
 	b.shot("servers")
 
@@ -463,6 +505,11 @@ func TestBrowser(t *testing.T) {
 	if !strings.HasPrefix(href, "https://us-east-1.console.aws.amazon.com/ec2/home?region=us-east-1#InstanceDetails:instanceId=i-") {
 		t.Errorf("EC2 link %s", href)
 	}
+	// What EC2 says of each instance shows beside its link, its private IP
+	// in the emulator's first subnet.
+	b.wait("instances described", `[...document.querySelectorAll("tr[data-server] .private-ip")]
+		.filter(el => el.textContent.startsWith("10.10.1.")).length === 8 &&
+		document.querySelectorAll("tr[data-server] .instance-state").length === 8`, 15*time.Second)
 	local := eval[string](b, `document.querySelector("#live time").textContent`)
 	title := eval[string](b, `document.querySelector("#live time").title`)
 	if strings.HasSuffix(local, "UTC") || !strings.HasSuffix(title, " UTC") {
