@@ -110,3 +110,11 @@ func BenchmarkHandlerDescribeSourceServersPage(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkNew builds a 5,000-server emulator: the inventory with its
+// launch templates, source instances and their network interfaces.
+func BenchmarkNew(b *testing.B) {
+	for b.Loop() {
+		drssim.New(drssim.Options{Servers: 5000, Seed: 1})
+	}
+}

@@ -38,7 +38,7 @@ type SecurityGroup struct {
 func (s *Sim) Network() Network {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := s.ec2
+	e := s.ec2()
 	var n Network
 	for _, v := range e.vpcs {
 		if !v.hidden {
@@ -85,7 +85,7 @@ func (s *Sim) Instance(ec2InstanceID string) (EC2Instance, bool) {
 	defer s.mu.Unlock()
 	now := s.now()
 	s.advance(now)
-	inst := s.ec2.instByID[ec2InstanceID]
+	inst := s.ec2().instByID[ec2InstanceID]
 	if inst == nil {
 		return EC2Instance{}, false
 	}
@@ -131,7 +131,7 @@ func (s *Sim) LaunchTemplateID(serverID string) string {
 func (s *Sim) SetInstanceImpaired(ec2InstanceID string, impaired bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if inst := s.ec2.instByID[ec2InstanceID]; inst != nil {
+	if inst := s.ec2().instByID[ec2InstanceID]; inst != nil {
 		inst.impaired = impaired
 	}
 }
@@ -155,7 +155,7 @@ func (s *Sim) ec2View() ec2View {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, srv := range s.servers {
-		if lt := s.ec2.templates[srv.launchTmpl]; lt != nil {
+		if lt := s.ec2().templates[srv.launchTmpl]; lt != nil {
 			v.LaunchTemplates = append(v.LaunchTemplates, templateView{
 				ID: lt.id, Name: lt.name, SourceServerID: srv.inv.ID,
 				DefaultVersion: lt.deflt, LatestVersion: int64(len(lt.versions)),

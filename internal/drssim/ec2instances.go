@@ -15,7 +15,7 @@ func (s *Sim) xGroups(ids []string) []xGroup {
 	out := make([]xGroup, len(ids))
 	for i, id := range ids {
 		out[i] = xGroup{GroupID: id}
-		if sg := s.ec2.sgByID[id]; sg != nil {
+		if sg := s.ec2().sgByID[id]; sg != nil {
 			out[i].GroupName = sg.name
 		}
 	}
@@ -110,7 +110,7 @@ func (s *Sim) describeNetworkInterfaces(r *ec2Request) (ec2Output, error) {
 	if err != nil {
 		return nil, err
 	}
-	e := s.ec2
+	e := s.ec2()
 	ids := values(r.form, "NetworkInterfaceId")
 	if len(ids) > 0 && p.limit > 0 {
 		return nil, ec2Err("InvalidParameterCombination", "The parameter NetworkInterfaceIds cannot be used with the parameter MaxResults")
@@ -319,7 +319,7 @@ func (s *Sim) lookupInstances(ids []string) ([]*ec2Instance, error) {
 		if !validEC2ID(id, "i-") {
 			return nil, ec2Err("InvalidInstanceID.Malformed", "Invalid id: \"%s\"", id)
 		}
-		inst := s.ec2.instByID[id]
+		inst := s.ec2().instByID[id]
 		if inst == nil {
 			missing = append(missing, id)
 			continue
@@ -354,14 +354,14 @@ func (s *Sim) instanceCandidates(ids []string, fs []ec2Filter) ([]*ec2Instance, 
 		}
 		var list []*ec2Instance
 		for _, id := range f.values {
-			if inst := s.ec2.instByID[id]; inst != nil {
+			if inst := s.ec2().instByID[id]; inst != nil {
 				list = append(list, inst)
 			}
 		}
 		sortBy(list, func(a, b *ec2Instance) bool { return a.seq < b.seq })
 		return list, nil
 	}
-	return s.ec2.instances, nil
+	return s.ec2().instances, nil
 }
 
 func instanceAttr(inst *ec2Instance, name string) []string {

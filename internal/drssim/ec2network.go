@@ -75,7 +75,7 @@ func (s *Sim) describeSubnets(r *ec2Request) (ec2Output, error) {
 	if len(ids) > 0 && p.limit > 0 {
 		return nil, ec2Err("InvalidParameterCombination", "The parameter SubnetIds cannot be used with the parameter MaxResults")
 	}
-	e := s.ec2
+	e := s.ec2()
 	var list []*subnet
 	if len(ids) > 0 {
 		var missing []string
@@ -175,7 +175,7 @@ func (s *Sim) describeSecurityGroups(r *ec2Request) (ec2Output, error) {
 	if (len(ids) > 0 || len(names) > 0) && p.limit > 0 {
 		return nil, ec2Err("InvalidParameterCombination", "The parameter GroupIds cannot be used with the parameter MaxResults")
 	}
-	e := s.ec2
+	e := s.ec2()
 	var missing []string
 	for _, id := range ids {
 		if !validEC2ID(id, "sg-") {

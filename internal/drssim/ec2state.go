@@ -19,6 +19,11 @@ const (
 	sourceSGID      = "sg-0e5a1d00000000025"
 	defaultSGID     = "sg-0e5a1d00000000021"
 	firstSubnetID   = "subnet-0e5a1d00000000011"
+	// The account's default VPC takes recovery instances whose template
+	// names no subnet once the first subnet is full.
+	defaultVPCID     = "vpc-0e5a1d00000000003"
+	overflowSubnetID = "subnet-0e5a1d00000000041"
+	overflowSGID     = "sg-0e5a1d00000000041"
 )
 
 // subnet is an EC2 subnet and the addresses in use in it.
@@ -43,6 +48,9 @@ type subnet struct {
 // five AWS keeps in every subnet: network, +1 router, +2 DNS, +3 future,
 // broadcast.
 func (sn *subnet) reserved(off uint32) bool { return off <= 3 || off == sn.size-1 }
+
+// full reports whether every host address of sn is in use.
+func (sn *subnet) full() bool { return len(sn.used) >= int(sn.size)-5 }
 
 func (sn *subnet) contains(ip uint32) bool { return ip >= sn.base && ip-sn.base < sn.size }
 
@@ -196,6 +204,7 @@ type ec2State struct {
 	instSeq     uint64
 	eniSeq      uint64
 	statusDelay time.Duration
+	ready       bool // source machines and templates built
 }
 
 func ipv4(v uint32) string {
@@ -249,17 +258,20 @@ func (s *Sim) initEC2(statusDelay time.Duration, n int) {
 	e.vpcs = []*vpc{
 		{id: recoveryVPCID, cidr: recoveryVPCCIDR},
 		{id: sourceVPCID, cidr: "10.10.0.0/16", hidden: true},
+		{id: defaultVPCID, cidr: "172.16.0.0/12", hidden: true},
 	}
 	e.addSubnet("subnet-0e5a1d00000000011", recoveryVPCID, s.region+"a", "10.10.1.0/24", false)
 	e.addSubnet("subnet-0e5a1d00000000012", recoveryVPCID, s.region+"b", "10.10.2.0/24", false)
 	e.addSubnet("subnet-0e5a1d00000000013", recoveryVPCID, s.region+"c", "10.10.3.0/24", false)
 	e.addSubnet(sourceSubnetID, sourceVPCID, s.region+"a", "10.10.0.0/16", true)
+	e.addSubnet(overflowSubnetID, defaultVPCID, s.region+"a", "172.16.0.0/12", true)
 	e.addSG(defaultSGID, "default", "default VPC security group", recoveryVPCID, false)
 	e.addSG("sg-0e5a1d00000000022", "db", "database tier", recoveryVPCID, false)
 	e.addSG("sg-0e5a1d00000000023", "app", "application tier", recoveryVPCID, false)
 	e.addSG("sg-0e5a1d00000000024", "web", "web tier", recoveryVPCID, false)
 	e.addSG(sourceSGID, "production", "source site servers", sourceVPCID, true)
-	s.ec2 = e
+	e.addSG(overflowSGID, "default", "default VPC security group", defaultVPCID, true)
+	s.ec2s = e
 }
 
 // sourceIP lays source servers out in the source VPC so that the first
@@ -289,8 +301,8 @@ func tierIndex(tier string, i int) int {
 
 // addSourceMachine gives srv its launch template (version 1 written by
 // DRS) and its source EC2 instance.
-func (s *Sim) addSourceMachine(srv *server, ip uint32) {
-	e := s.ec2
+func (s *Sim) addSourceMachine(srv *server) {
+	e := s.ec2()
 	lt := &launchTemplate{
 		id: srv.launchTmpl, name: "drs-" + srv.inv.ID, srv: srv,
 		created: srv.added,
@@ -315,10 +327,10 @@ func (s *Sim) addSourceMachine(srv *server, ip uint32) {
 	tags["CostCenter"] = "cc-" + strconv.Itoa(1000+int(s.hash("costcenter", team)%9000))
 	sn := e.subnetByID[sourceSubnetID]
 	inst := &ec2Instance{
-		id:       s.newID("i-", "source-instance", uint64(srv.idx), s.ec2IDTaken),
+		id:       srv.sourceID,
 		typ:      srv.inv.InstanceType,
 		subnet:   sn,
-		ip:       ip,
+		ip:       srv.srcIP,
 		sgs:      []string{sourceSGID},
 		tags:     tags,
 		state:    "running",
@@ -334,12 +346,24 @@ func (s *Sim) drsPrincipal() string {
 	return "arn:aws:sts::" + s.account + ":assumed-role/AWSElasticDisasterRecoveryServiceRole/drs"
 }
 
-func (s *Sim) ec2IDTaken(id string) bool { return s.ec2.instByID[id] != nil }
+// ec2 returns the EC2 state, building the servers' launch templates and
+// source instances on first use: a DRS-only client of a large inventory
+// never pays for them. Callers hold s.mu.
+func (s *Sim) ec2() *ec2State {
+	if e := s.ec2s; e.ready {
+		return e
+	}
+	s.ec2s.ready = true
+	for _, srv := range s.servers {
+		s.addSourceMachine(srv)
+	}
+	return s.ec2s
+}
 
 // addEC2Instance registers inst and attaches a new network interface for
 // its address. The caller checked that the address is free.
 func (s *Sim) addEC2Instance(inst *ec2Instance) {
-	e := s.ec2
+	e := s.ec2()
 	e.instSeq++
 	inst.seq = e.instSeq
 	e.instances = append(e.instances, inst)
@@ -363,7 +387,7 @@ func (s *Sim) releaseENI(inst *ec2Instance) {
 	if n == nil {
 		return
 	}
-	e := s.ec2
+	e := s.ec2()
 	if n.subnet.used[n.ip] == n {
 		delete(n.subnet.used, n.ip)
 	}
@@ -387,8 +411,10 @@ func (s *Sim) releaseENI(inst *ec2Instance) {
 // allocate returns the next free host address of sn after its cursor,
 // never one of the five reserved.
 func (sn *subnet) allocate() (uint32, bool) {
-	hosts := sn.size
-	for range hosts {
+	if sn.full() {
+		return 0, false
+	}
+	for range sn.size {
 		off := sn.cursor
 		sn.cursor++
 		if sn.cursor >= sn.size-1 {
@@ -439,7 +465,7 @@ func basicInstanceType(cores, ramBytes int64) string {
 // a new version derived from the latest one DRS wrote, with the instance
 // type right-sizing decides, made the default.
 func (s *Sim) writeDRSVersion(srv *server, now time.Time) {
-	lt := s.ec2.templates[srv.launchTmpl]
+	lt := s.ec2().templates[srv.launchTmpl]
 	if lt == nil {
 		return
 	}
@@ -481,7 +507,7 @@ func ec2LaunchError(code, format string, args ...any) error {
 // resolveLaunch reads the default template version and the launch
 // configuration the way DRS does when it launches srv.
 func (s *Sim) resolveLaunch(srv *server, jobTags map[string]string) (launchSpec, error) {
-	e := s.ec2
+	e := s.ec2()
 	var data ltData
 	if lt := e.templates[srv.launchTmpl]; lt != nil {
 		data = lt.defaultVersion().data
@@ -508,6 +534,13 @@ func (s *Sim) resolveLaunch(srv *server, jobTags map[string]string) (launchSpec,
 		static = nic.privateIP
 	}
 	sn := e.subnetByID[subnetID]
+	// A template that names no network at all launches into the first
+	// subnet, and into the default VPC once that is full, so that large
+	// DRS-only inventories keep launching.
+	unnamed := data.primaryNIC() == nil || data.primaryNIC().subnetID == ""
+	if unnamed && len(sgs) == 0 && static == "" && !srv.lc.CopyPrivateIP && sn.full() {
+		sn = e.subnetByID[overflowSubnetID]
+	}
 	if sn == nil {
 		return spec, ec2LaunchError("InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist", subnetID)
 	}

@@ -86,13 +86,13 @@ func (s *Sim) lookupTemplate(form url.Values) (*launchTemplate, error) {
 		if !validEC2ID(id, "lt-") {
 			return nil, ec2Err("InvalidLaunchTemplateId.Malformed", "The specified launch template ID %s is malformed.", id)
 		}
-		if lt := s.ec2.templates[id]; lt != nil {
+		if lt := s.ec2().templates[id]; lt != nil {
 			return lt, nil
 		}
 		return nil, ec2Err("InvalidLaunchTemplateId.NotFound", "The specified launch template, with template ID %s, does not exist.", id)
 	case name != "":
 		if srv := s.serverByID[strings.TrimPrefix(name, "drs-")]; srv != nil {
-			if lt := s.ec2.templates[srv.launchTmpl]; lt != nil && lt.name == name {
+			if lt := s.ec2().templates[srv.launchTmpl]; lt != nil && lt.name == name {
 				return lt, nil
 			}
 		}

@@ -101,8 +101,12 @@ type server struct {
 	mac        string
 	ip         string
 	launchTmpl string
-	// sourceInstance is the server's own EC2 machine at the source site.
+	// sourceInstance is the server's own EC2 machine at the source site,
+	// made with the rest of the EC2 state on first use; sourceID and
+	// srcIP are known from the start.
 	sourceInstance *ec2Instance
+	sourceID       string
+	srcIP          uint32
 
 	lc launchConfig
 
@@ -299,10 +303,10 @@ func (s *Sim) buildServers(list []Server, stalled, disconnected int) {
 		t := tierIndex(inv.Tags["tier"], i)
 		ip := sourceIP(t, tierCount[t])
 		tierCount[t]++
-		srv.ip = ipv4(ip)
+		srv.ip, srv.srcIP = ipv4(ip), ip
+		srv.sourceID = s.newID("i-", "source-instance", uint64(i), nil)
 		s.servers[i] = srv
 		s.serverByID[inv.ID] = srv
-		s.addSourceMachine(srv, ip)
 	}
 
 	if !explicit {

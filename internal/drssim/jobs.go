@@ -192,7 +192,7 @@ func (s *Sim) nextInstanceSeq() uint64 {
 }
 
 func (s *Sim) instanceTaken(id string) bool {
-	return s.instanceByID[id] != nil || s.ec2.instByID[id] != nil
+	return s.instanceByID[id] != nil || s.ec2().instByID[id] != nil
 }
 
 func (s *Sim) startLaunch(j *job, t time.Time) {
@@ -310,7 +310,7 @@ func (s *Sim) createInstance(j *job, js *jobServer, spec launchSpec, t time.Time
 		tags:       spec.tags,
 		state:      ec2StateOf(state),
 		launched:   t,
-		readyAt:    t.Add(s.ec2.statusDelay),
+		readyAt:    t.Add(s.ec2().statusDelay),
 		srv:        srv,
 		recovery:   inst,
 	}

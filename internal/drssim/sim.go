@@ -140,7 +140,7 @@ type Sim struct {
 
 	stats counters
 
-	ec2 *ec2State
+	ec2s *ec2State
 }
 
 // New returns an emulator with its inventory built and its clock started.
