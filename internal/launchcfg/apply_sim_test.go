@@ -118,6 +118,13 @@ func TestApplyRefusesInvalid(t *testing.T) {
 	}
 	h.drill(t, []string{c})
 
+	// The source site's machines are in a VPC of their own.
+	src, ok := h.sim.Instance(h.sim.SourceInstanceID(a))
+	if !ok || len(src.SecurityGroupIDs) == 0 {
+		t.Fatalf("source instance of %s: %+v", a, src)
+	}
+	sourceSG := src.SecurityGroupIDs[0]
+
 	valid := serverTarget(a, plan.LaunchSettings{SubnetID: simSubnet1, InstanceType: "c6i.large"})
 	ip := func(addr string) plan.SettingsTarget {
 		return serverTarget(b, plan.LaunchSettings{SubnetID: simSubnet1, PrivateIP: addr})
@@ -153,6 +160,9 @@ func TestApplyRefusesInvalid(t *testing.T) {
 		{"copyPrivateIp true", []plan.SettingsTarget{valid,
 			serverTarget(b, plan.LaunchSettings{SubnetID: simSubnet1, PrivateIP: "10.10.1.50", CopyPrivateIP: ptr(true)})},
 			[]codeField{{plan.CodePrivateIPCopyConflict, bField}}},
+		{"security group of another VPC", []plan.SettingsTarget{valid,
+			serverTarget(b, plan.LaunchSettings{SubnetID: simSubnet1, SecurityGroupIDs: []string{sourceSG}})},
+			[]codeField{{plan.CodeSecurityGroupOtherVPC, "serverLaunchSettings." + b + ".securityGroupIds[0]"}}},
 		{"security group that does not exist", []plan.SettingsTarget{valid,
 			serverTarget(b, plan.LaunchSettings{SubnetID: simSubnet1, SecurityGroupIDs: []string{simSGWeb, "sg-0e5a1d00000000099"}})},
 			[]codeField{{plan.CodeSecurityGroupNotFound, "serverLaunchSettings." + b + ".securityGroupIds[1]"}}},

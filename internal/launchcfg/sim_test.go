@@ -123,6 +123,9 @@ func newHarnessWith(tb testing.TB, opts drssim.Options) *harness {
 	tb.Helper()
 	opts.Seed, opts.Account, opts.Region = 7, simAccount, simRegion
 	sim := drssim.New(opts)
+	// The emulator builds its EC2 side on first use, and until then its
+	// source servers name no source instance; Network is such a use.
+	sim.Network()
 	calls := &counter{next: sim.Transport(), ops: map[string]int{}}
 	hc := &http.Client{Transport: calls}
 	creds := credentials.NewStaticCredentialsProvider("AKIDLOCAL", "secretlocal", "")
