@@ -56,7 +56,8 @@ func (s *Service) Apply(ctx context.Context, accountID, region string, targets [
 
 // applyOne applies one server's settings: DRS first, because an update
 // there writes a template version of DRS's own, then the template.
-func (s *Service) applyOne(ctx context.Context, d DRS, e EC2, accountID, region string, t plan.SettingsTarget) plan.AppliedSettings {
+func (s *Service) applyOne(ctx context.Context, d DRS, e EC2, accountID, region string,
+	t plan.SettingsTarget) plan.AppliedSettings {
 	rec := plan.AppliedSettings{
 		GroupID: t.GroupID, SourceServerID: t.SourceServerID,
 		AccountID: accountID, Region: region, Settings: t.Settings,

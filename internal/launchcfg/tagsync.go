@@ -115,7 +115,8 @@ type tagUpdate struct {
 
 // instanceTags returns the tags of the source instances of servers, by
 // instance ID, with one describe call.
-func (s *Service) instanceTags(ctx context.Context, accountID, region string, servers []drs.SourceServer) (map[string]map[string]string, error) {
+func (s *Service) instanceTags(ctx context.Context, accountID, region string,
+	servers []drs.SourceServer) (map[string]map[string]string, error) {
 	e, err := s.ec2(ctx, accountID, region)
 	if err != nil {
 		return nil, err

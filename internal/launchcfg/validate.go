@@ -91,17 +91,20 @@ func checkAlone(st plan.SettingsTarget) *target {
 	case plan.RightSizingBasic, plan.RightSizingInAWS:
 		if s.InstanceType != "" {
 			t.errs.AddError(plan.CodeInstanceTypeRightSizing, t.field(fieldRightSizing),
-				"rightSizing %s would let DRS replace instanceType %s; use %s", s.RightSizing, s.InstanceType, plan.RightSizingNone)
+				"rightSizing %s would let DRS replace instanceType %s; use %s",
+				s.RightSizing, s.InstanceType, plan.RightSizingNone)
 		}
 	default:
 		t.errs.AddError(plan.CodeRightSizingInvalid, t.field(fieldRightSizing),
-			"rightSizing %q is not one of %s, %s, %s", s.RightSizing, plan.RightSizingNone, plan.RightSizingBasic, plan.RightSizingInAWS)
+			"rightSizing %q is not one of %s, %s, %s",
+			s.RightSizing, plan.RightSizingNone, plan.RightSizingBasic, plan.RightSizingInAWS)
 	}
 	switch s.LaunchDisposition {
 	case "", plan.DispositionStarted, plan.DispositionStopped:
 	default:
 		t.errs.AddError(plan.CodeDispositionInvalid, t.field(fieldLaunchDisposition),
-			"launchDisposition %q is not %s or %s", s.LaunchDisposition, plan.DispositionStarted, plan.DispositionStopped)
+			"launchDisposition %q is not %s or %s",
+			s.LaunchDisposition, plan.DispositionStarted, plan.DispositionStopped)
 	}
 	for _, k := range slices.Sorted(maps.Keys(s.Tags)) {
 		if k == "" || strings.HasPrefix(strings.ToLower(k), "aws:") {
@@ -336,7 +339,8 @@ func (s *Service) checkInUse(ctx context.Context, accountID, region string, e EC
 
 // recoveryInstances returns, per source server, the EC2 instance IDs of
 // its recovery instances.
-func (s *Service) recoveryInstances(ctx context.Context, accountID, region string, servers []string) (map[string]map[string]bool, error) {
+func (s *Service) recoveryInstances(ctx context.Context, accountID, region string,
+	servers []string) (map[string]map[string]bool, error) {
 	d, err := s.drs(ctx, accountID, region)
 	if err != nil {
 		return nil, err
