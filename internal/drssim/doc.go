@@ -1,5 +1,6 @@
 // Package drssim is a wire-compatible emulator of AWS Elastic Disaster
-// Recovery (DRS), API version 2020-02-26, for one account in one region.
+// Recovery (DRS), API version 2020-02-26, and of the part of EC2 it
+// launches into, for one account in one region.
 // A *Sim is an http.Handler that speaks the DRS REST-JSON protocol, so the
 // real aws-sdk-go-v2 DRS client (or any other AWS SDK) talks to it
 // unchanged through BaseEndpoint, or in-process through Transport.
@@ -93,6 +94,90 @@
 //     data); its replication state never changes. InitializeService is
 //     idempotent.
 //
+// # EC2
+//
+// The same handler (and Transport) serves the subset of the EC2 Query API
+// (version 2016-11-15) drsorch uses, so one endpoint serves both the DRS
+// and the EC2 SDK clients: a POST to / with a form body is EC2, anything
+// else DRS. Emulated: DescribeSubnets, DescribeSecurityGroups,
+// DescribeNetworkInterfaces, DescribeInstances, DescribeInstanceStatus,
+// DescribeLaunchTemplateVersions, CreateLaunchTemplateVersion,
+// ModifyLaunchTemplate (SetDefaultVersion), CreateTags and DeleteTags
+// (instances only). Any other action answers 400 InvalidAction. Answers
+// are <ActionResponse xmlns=...> documents with requestId; errors are
+// <Response><Errors><Error><Code/><Message/></Error></Errors><RequestID/>
+// with 400, 503 RequestLimitExceeded for an injected throttle and 500
+// InternalError for an injected error (Faults apply to EC2 actions by
+// their Action name). The DRS initialization gate does not apply.
+//
+// Network (fixed): the recovery VPC vpc-0e5a1d00000000001 10.10.0.0/16,
+// subnets subnet-0e5a1d00000000011/12/13 (10.10.1.0/24, 10.10.2.0/24,
+// 10.10.3.0/24 in zones a, b, c), security groups sg-0e5a1d00000000021
+// default, …22 db, …23 app, …24 web. Two more networks exist but are
+// listed only when named by ID or by a vpc-id/subnet-id filter, so that an
+// unfiltered listing shows the recovery network alone: the source site
+// (vpc-0e5a1d00000000002, subnet-0e5a1d00000000031 10.10.0.0/16, group
+// sg-0e5a1d00000000025), a production network mirroring the recovery
+// CIDR, where every source server's own EC2 instance runs; and the default
+// VPC (vpc-0e5a1d00000000003, subnet-0e5a1d00000000041 172.16.0.0/12,
+// group sg-0e5a1d00000000041), which takes recovery instances whose
+// template names no network once the first subnet is full, so that
+// inventories of thousands keep launching.
+//
+// Every source server has a source instance (running, its inventory type,
+// tags = inventory tags plus Name, Team and CostCenter, changed only by
+// CreateTags/DeleteTags) named by identificationHints.awsInstanceID, with
+// sourceCloudProperties naming the emulator's account and region. Its
+// address is the server's source IP: the first 251 servers of each tier
+// (db, app, web; other servers round-robin) sit at 10.10.1.4+, 10.10.2.4+
+// and 10.10.3.4+, so copyPrivateIp lands inside the matching recovery
+// subnet; later ones continue at 10.10.4.x and beyond. Each server has a
+// launch template (lt-…, named drs-<server ID>) whose version 1, written
+// by DRS, holds only the BASIC instance type. EC2 state is built on first
+// use, so DRS-only clients of large inventories never pay for it.
+//
+// Launch templates: CreateLaunchTemplateVersion inherits from
+// SourceVersion every member it does not give; network interfaces, tag
+// specifications and security groups given replace the source's lists.
+// It does not change the default. IDs and addresses are checked for
+// shape (…Malformed, InvalidParameterValue), not existence: as in EC2,
+// those are checked when an instance launches. UpdateLaunchConfiguration
+// writes a new version derived from the latest version DRS itself wrote
+// (so EC2-level edits made since are dropped from the default) with the
+// instance type of the right-sizing (BASIC: chosen from cores and memory
+// per core; IN_AWS: the source's type; NONE: unchanged), and makes it the
+// default.
+//
+// A recovery instance, created when its launch ends, takes from the
+// default template version: the type (unless right-sizing BASIC or IN_AWS
+// decides), the subnet and groups of the interface at device index 0 (else
+// the top-level groups; defaults: the first subnet and its VPC's default
+// group), the profile and the instance tags, overlaid with the source
+// server's tags when copyTags and with the job's tags. Its address is the
+// interface's PrivateIpAddress, else the source's address when
+// copyPrivateIp, else the next free one of the subnet, never one of the
+// five reserved and, as the allocation cursor only moves on, not a freed
+// one again until the subnet wraps. A missing subnet or group, a group of
+// another VPC, an address outside the subnet, a full subnet or an address
+// in use (InvalidIPAddress.InUse, also when the holder is an older
+// recovery instance of the same server) fails that server's launch with
+// the EC2 error in rawError. Each instance has one network interface,
+// deleted with it. Terminating a recovery instance makes its EC2 instance
+// shutting-down, then terminated; terminated instances stay listed.
+//
+// Status checks: a running recovery instance's system and instance
+// checks are initializing until Options.StatusCheckDelay (default 2m,
+// emulated) after it was created, then ok; impaired while
+// SetInstanceImpaired (or PUT /_sim/ec2/impaired) holds; not-applicable
+// when not running. DescribeInstanceStatus lists only running instances
+// unless IncludeAllInstances.
+//
+// Pagination: without MaxResults everything comes in one answer, as EC2
+// does; MaxResults (5 to 1000; 1 to 200 for launch template versions) with
+// opaque NextToken otherwise, and MaxResults with explicit IDs is
+// InvalidParameterCombination. Explicit unknown IDs are …NotFound (naming
+// them all); unknown IDs in filters are left out.
+//
 // # Time
 //
 // Emulated time is start + (Clock() - start) * TimeScale + offset, where
@@ -128,7 +213,10 @@
 // # Inspection
 //
 // Under /_sim/ (never faulted, never gated): GET stats, launches, servers,
-// faults and clock; PUT faults; POST clock/advance?by=10m. Stats records
+// faults, clock and ec2 (the fixed network and the launch templates); PUT
+// faults and ec2/impaired ({instanceIds, impaired}); POST
+// clock/advance?by=10m. Go helpers: Network, Instance, SourceInstanceID,
+// LaunchTemplateID and SetInstanceImpaired. Stats records
 // requests and errors per operation and high-water marks of active jobs,
 // servers in active jobs, servers per job and jobs per server.
 package drssim

@@ -108,6 +108,7 @@ func (s *Sim) Instance(ec2InstanceID string) (EC2Instance, bool) {
 func (s *Sim) SourceInstanceID(serverID string) string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ec2() // the source machines are made with the EC2 state, on first use
 	if srv := s.serverByID[serverID]; srv != nil && srv.sourceInstance != nil {
 		return srv.sourceInstance.id
 	}

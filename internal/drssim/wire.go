@@ -211,6 +211,7 @@ func (s *Sim) wireSourceServer(srv *server, now time.Time) wireSourceServer {
 	if n := len(srv.instances); n > 0 {
 		w.RecoveryInstanceID = srv.instances[n-1].id
 	}
+	s.ec2() // the source machines are made with the EC2 state, on first use
 	if si := srv.sourceInstance; si != nil {
 		w.SourceProperties.IdentificationHints.AWSInstanceID = si.id
 		w.SourceCloud = &wireSourceCloud{OriginAccountID: s.account, OriginRegion: s.region, OriginAvailabilityZone: si.subnet.az}
