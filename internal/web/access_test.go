@@ -27,6 +27,7 @@ var wantUIAccess = map[string]auth.Role{
 	"POST /signout":             auth.RoleViewer,
 	"GET /{$}":                  auth.RoleViewer,
 	"GET /servers":              auth.RoleViewer,
+	"POST /servers/tag-sync":    auth.RoleAdmin,
 	"GET /groups":               auth.RoleViewer,
 	"GET /groups/new":           auth.RoleViewer,
 	"POST /groups/new":          auth.RoleAdmin,

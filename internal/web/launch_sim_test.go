@@ -73,3 +73,27 @@ func TestGroupSettingsOnEmulator(t *testing.T) {
 		t.Errorf("notice after applying again: %q", n)
 	}
 }
+
+// TestTagSyncOnEmulator copies the emulator's EC2 tags onto its source
+// servers from the servers page.
+func TestTagSyncOnEmulator(t *testing.T) {
+	e := newEnv(t)
+	_, page := e.get("/servers")
+	if page.has("tag-sync") {
+		t.Error("tag sync offered without the launch settings service")
+	}
+	e.withLaunchSettings()
+	_, page = e.get("/servers")
+	if !page.has("tag-sync") {
+		t.Fatal("no tag sync button")
+	}
+	rec, _ := e.post("/servers/tag-sync", url.Values{"region": {"us-east-1"}})
+	if rec.Code != 303 || rec.Header().Get("Location") != "/servers?region=us-east-1" {
+		t.Fatalf("tag sync: status %d to %q", rec.Code, rec.Header().Get("Location"))
+	}
+	_, page = e.get("/servers?region=us-east-1", rec.Result().Cookies()...)
+	// How many servers name their instance is the emulator's to say.
+	if n := page.byID("page-notice").text(); !strings.Contains(n, "EC2 tags of us-east-1 copied: 16 source servers") {
+		t.Errorf("notice %q", n)
+	}
+}

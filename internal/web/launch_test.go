@@ -519,3 +519,8 @@ func TestExecutionShowsGateAndEC2(t *testing.T) {
 		}
 	}
 }
+
+func (f *fakeSettings) SyncTags(ctx context.Context, accountID, region string) (plan.TagSyncResult, error) {
+	return plan.TagSyncResult{Region: region, Servers: 3, Linked: 2, Updated: 1,
+		Errors: []string{"s-00000000000000bad: tag resource: throttled"}}, nil
+}

@@ -23,6 +23,8 @@ type serversPage struct {
 	Rows    []serverRow
 	Matched int
 	Limited bool
+	// CanSyncTags offers to copy EC2 tags onto the source servers.
+	CanSyncTags bool
 }
 
 // serverFilter is the query of the source servers page.
@@ -44,7 +46,8 @@ func (s *Server) serverList(w http.ResponseWriter, r *http.Request) error {
 	f := serverFilter{Region: q.Get("region"), Search: strings.TrimSpace(q.Get("q")),
 		Tag: strings.TrimSpace(q.Get("tag")), State: q.Get("state"), Group: q.Get("group")}
 	d := &serversPage{layout: layout{Title: "Source servers", Nav: "servers"}, Query: f,
-		States: []string{drs.StateContinuous, drs.StateStalled, drs.StateDisconnected}}
+		States:      []string{drs.StateContinuous, drs.StateStalled, drs.StateDisconnected},
+		CanSyncTags: s.settings != nil}
 	groups, err := s.allGroups(ctx)
 	if err != nil {
 		return err

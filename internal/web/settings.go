@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strings"
 	"time"
 
@@ -20,6 +21,9 @@ type Settings interface {
 	ApplyLaunchSettings(ctx context.Context, groupID string) ([]plan.AppliedSettings, error)
 	GroupLaunchSettings(ctx context.Context, groupID string) (api.GroupSettingsView, error)
 	GroupDrift(ctx context.Context, groupID string) (api.GroupDrift, error)
+	// SyncTags copies source machines' EC2 tags onto their DRS source
+	// servers in an account and region.
+	SyncTags(ctx context.Context, accountID, region string) (plan.TagSyncResult, error)
 }
 
 // settingsPanel shows a group's effective launch settings per server with
@@ -156,3 +160,25 @@ func (s *Server) apply(ctx context.Context, g *plan.ProtectionGroup) (flash, err
 }
 
 var _ Settings = (*api.Server)(nil)
+
+// tagSync copies the EC2 tags of the source machines of a region onto
+// their source servers, for the tag selectors of groups, and leads back
+// to the servers of that region.
+func (s *Server) tagSync(w http.ResponseWriter, r *http.Request) error {
+	if s.settings == nil {
+		return pageError(http.StatusNotFound, "tag sync needs the launch settings service (EC2), not configured on this server")
+	}
+	account := strings.TrimSpace(r.PostForm.Get("accountId"))
+	region := strings.TrimSpace(r.PostForm.Get("region"))
+	if region == "" {
+		region = s.defaultRegion
+	}
+	res, err := s.settings.SyncTags(r.Context(), account, region)
+	if err != nil {
+		return err
+	}
+	fl := flash{Notice: fmt.Sprintf("EC2 tags of %s copied: %d source servers, %d naming their EC2 instance, %d updated.",
+		region, res.Servers, res.Linked, res.Updated), Warnings: res.Errors}
+	setFlash(w, fl)
+	return redirect(w, r, "/servers?region="+url.QueryEscape(region))
+}

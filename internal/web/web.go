@@ -154,6 +154,7 @@ func New(opts Options) (*Server, error) {
 	s.post(mux, "/signout", auth.View, s.signOut)
 	s.handle(mux, "GET /{$}", auth.View, s.overview)
 	s.handle(mux, "GET /servers", auth.View, s.serverList)
+	s.post(mux, "/servers/tag-sync", auth.Admin, s.tagSync)
 	s.handle(mux, "GET /groups", auth.View, s.groupList)
 	s.handle(mux, "GET /groups/new", auth.View, s.groupNew)
 	s.post(mux, "/groups/new", auth.Admin, s.groupSubmit)
