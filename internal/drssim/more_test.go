@@ -2,6 +2,8 @@ package drssim_test
 
 import (
 	"errors"
+	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 	"testing/synctest"
@@ -222,5 +224,25 @@ func TestLaunchConfiguration(t *testing.T) {
 	insts, _ = c.DescribeRecoveryInstances(t.Context(), &drs.DescribeRecoveryInstancesInput{})
 	if got := insts.Items[0].DataReplicationInfo.DataReplicationState; got != types.RecoveryInstanceDataReplicationStateDisconnected {
 		t.Errorf("after disconnect: %s", got)
+	}
+}
+
+// TestTransportNilBody serves a request without a body in process, as the
+// SDK sends a DELETE: it must be answered, not panic.
+func TestTransportNilBody(t *testing.T) {
+	sim := drssim.New(drssim.Options{Servers: 1, Seed: 1})
+	arn := sim.Servers()[0].ID
+	req, err := http.NewRequest(http.MethodGet, "http://drs.test/tags/"+url.PathEscape("arn:aws:drs:us-east-1:111122223333:source-server/"+arn), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Body = nil
+	resp, err := sim.Transport().RoundTrip(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode == 0 {
+		t.Fatal("no status")
 	}
 }
