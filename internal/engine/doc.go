@@ -193,7 +193,8 @@
 // of its instances is refreshed at each of its attempts. An instance EC2
 // does not know yet (or that has no private IP) is asked about again
 // after PollMax, not every round. Only launches that changed are written.
-// Without an EC2 source nothing is described.
+// A failed call is logged, once while it repeats; it fails neither the
+// round nor Health. Without an EC2 source nothing is described.
 //
 // # Controls
 //

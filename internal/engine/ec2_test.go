@@ -176,6 +176,37 @@ func TestGateImpairedInstance(t *testing.T) {
 			return false
 		})
 		h.sim.SetInstanceImpaired(bad, true)
+
+		// While the gate runs, the launches are read every attempt and
+		// written only when something changed: never, once enriched.
+		versions := func() map[string]int64 {
+			out := map[string]int64{}
+			for _, l := range h.launches(id) {
+				if l.Wave == "db" {
+					out[l.SourceServerID] = l.Version
+				}
+			}
+			return out
+		}
+		h.until(e, 500, func() bool {
+			if w := h.waves(id)["db"]; w.Gate == nil || w.Gate.Checks[0].Attempts < 2 {
+				return false
+			}
+			for _, l := range h.launches(id) {
+				if l.Wave == "db" && l.PrivateIP == "" {
+					return false
+				}
+			}
+			return true
+		})
+		before := versions()
+		calls := e.calls.instanceStatus
+		for range 12 {
+			h.step(e, e.opts.PollMin)
+		}
+		if diff := cmp.Diff(before, versions()); diff != "" || e.calls.instanceStatus == calls {
+			t.Errorf("%d attempts; launch versions mismatch (-before +after):\n%s", e.calls.instanceStatus-calls, diff)
+		}
 		ex := h.finish(e, id, 2000)
 
 		waves := h.waves(id)

@@ -145,6 +145,7 @@ type Engine struct {
 	// enrichRetry holds back the instances DescribeInstances did not
 	// know, by EC2 instance ID, until the time given.
 	enrichRetry map[string]time.Time
+	enrichErr   string // the latest enrichment error logged
 
 	cancel context.CancelFunc
 	wg     sync.WaitGroup
@@ -294,7 +295,14 @@ func (e *Engine) reconcile(ctx context.Context) error {
 	if note(e.resolve(ctx)) {
 		return errors.Join(errs...)
 	}
-	note(e.enrich(ctx))
+	// Enrichment is a nicety: EC2 failing to answer is logged (once
+	// while it repeats) and fails neither the round nor Health.
+	if err := e.enrich(ctx); err != nil && err.Error() != e.enrichErr {
+		e.log.Warn("enrich launches", "error", err)
+		e.enrichErr = err.Error()
+	} else if err == nil {
+		e.enrichErr = ""
+	}
 	e.nextGate = time.Time{}
 	for _, r := range e.sortedRuns() {
 		if note(e.decide(ctx, r)) {

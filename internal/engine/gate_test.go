@@ -109,6 +109,10 @@ func TestGateCheckURL(t *testing.T) {
 		if n := hs.countFor(id, PhaseAfter); n != 0 {
 			t.Errorf("after hook called %d times before the gate passed", n)
 		}
+		// The loop wakes for the next attempt.
+		if g := h.waves(id)["db"].Gate; !e.nextGate.Equal(g.Checks[0].Time.Add(20 * time.Second)) {
+			t.Errorf("next gate wake %v, want the last attempt %v + 20s", e.nextGate, g.Checks[0].Time)
+		}
 
 		ex := h.finish(e, id, 1000)
 		if ex.Status != plan.ExecCompleted {
@@ -296,4 +300,25 @@ func TestGateNoLaunchedServer(t *testing.T) {
 			t.Errorf("%d gate requests, want 0", n)
 		}
 	})
+}
+
+// TestWait: the loop sleeps PollMin, or less until a gate's next attempt.
+func TestWait(t *testing.T) {
+	now := time.Date(2030, 1, 1, 0, 0, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		name     string
+		nextGate time.Time
+		want     time.Duration
+	}{
+		{"no gate", time.Time{}, 30 * time.Second},
+		{"gate sooner", now.Add(7 * time.Second), 7 * time.Second},
+		{"gate later", now.Add(time.Minute), 30 * time.Second},
+		{"gate overdue", now.Add(-time.Second), 100 * time.Millisecond},
+	} {
+		e := New(Options{PollMin: 30 * time.Second, Clock: func() time.Time { return now }})
+		e.nextGate = tc.nextGate
+		if got := e.wait(); got != tc.want {
+			t.Errorf("%s: wait %s, want %s", tc.name, got, tc.want)
+		}
+	}
 }
