@@ -55,6 +55,13 @@ func TestLaunchSettingsCommands(t *testing.T) {
 		t.Errorf("drift --json: %+v", drifts)
 	}
 
+	// Readiness shows the drift as warnings.
+	out.Reset()
+	exitCode(runReadiness(ctx, []string{"--refresh", "--server", url}, &out, &errOut))
+	if !strings.Contains(out.String(), "8 warnings") || !strings.Contains(out.String(), "warning launch_settings_drift: source server") {
+		t.Errorf("readiness output lacks the drift warnings:\n%s", &out)
+	}
+
 	for _, g := range demoGroups {
 		out.Reset()
 		if err := runApplyLaunchSettings(ctx, []string{"shop-" + g, "--server", url}, &out, &errOut); err != nil {
