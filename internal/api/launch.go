@@ -210,10 +210,18 @@ func (s *Server) applyGroup(ctx context.Context, g plan.ProtectionGroup) ([]plan
 				Error: fmt.Sprintf("source server %s does not exist in DRS in %s; nothing applied", id, g.Region)})
 		}
 	}
+	changed, failed := 0, 0
 	for _, a := range res {
-		s.log.InfoContext(ctx, "launch settings applied", "group", g.ID, "server", a.SourceServerID,
-			"changed", a.Changed, "template_version", a.LaunchTemplateVersion, "error", a.Error)
+		switch {
+		case a.Error != "":
+			failed++
+			s.log.WarnContext(ctx, "launch settings not applied", "group", g.ID, "server", a.SourceServerID, "error", a.Error)
+		case len(a.Changed) > 0:
+			changed++
+		}
 	}
+	s.log.InfoContext(ctx, "launch settings applied", "group", g.ID, "servers", len(res),
+		"changed", changed, "failed", failed)
 	return res, nil
 }
 
