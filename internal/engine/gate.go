@@ -168,7 +168,8 @@ func (e *Engine) dueGates(ctx context.Context, r *run) (bool, error) {
 			g.Status = plan.GatePassed
 			g.EndTime = &now
 			c.wave(w)
-			c.event(now, "gate_passed", w.Name, "", fmt.Sprintf("after %s", now.Sub(g.StartTime).Round(time.Second)))
+			took := now.Sub(g.StartTime).Round(time.Second)
+			c.event(now, "gate_passed", w.Name, "", fmt.Sprintf("after %s", took))
 			ended = true
 		case !now.Before(g.StartTime.Add(hg.Timeout())):
 			msg := pending.Message
@@ -207,7 +208,8 @@ func (e *Engine) renewIfShort(ctx context.Context, r *run) error {
 }
 
 // runCheck makes one attempt of a check and says what it saw.
-func (e *Engine) runCheck(ctx context.Context, r *run, c *change, w *plan.WaveRun, hg *plan.HealthGate, kind string, attempt int) (ok bool, code int, msg string) {
+func (e *Engine) runCheck(ctx context.Context, r *run, c *change, w *plan.WaveRun,
+	hg *plan.HealthGate, kind string, attempt int) (ok bool, code int, msg string) {
 	switch kind {
 	case plan.CheckStatusChecks:
 		ok, msg = e.statusChecks(ctx, r, c, w)
