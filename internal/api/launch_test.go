@@ -265,7 +265,7 @@ func TestLaunchSettingsRefusals(t *testing.T) {
 		{name: "unknown subnet, saved and applied", method: "POST", path: groupsPath + "?applyLaunchSettings=true",
 			body: badSubnet, status: 422, code: plan.CodeSubnetNotFound,
 			field: func() string { return "launchSettings.subnetId" }},
-		{name: "applyLaunchSettings not a boolean", method: "POST", path: groupsPath + "?applyLaunchSettings=yes please",
+		{name: "applyLaunchSettings not a boolean", method: "POST", path: groupsPath + "?applyLaunchSettings=yes%20please",
 			body: withIP(""), status: 400, code: CodeInvalid, field: func() string { return "applyLaunchSettings" }},
 		{name: "applyLaunchSettings twice", method: "PUT", path: base + "?applyLaunchSettings=true&applyLaunchSettings=false",
 			body: e.dbGroup("10.10.1.70"), hdr: []string{"If-Match", `"1"`}, status: 400, code: CodeInvalid,
