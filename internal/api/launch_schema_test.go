@@ -7,6 +7,7 @@ import (
 
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/plan"
+	"github.com/drsorch/drsorch/internal/report"
 )
 
 // TestLaunchSchemasCoverTypes encodes values of the launch settings types
@@ -60,6 +61,11 @@ func TestLaunchSchemasCoverTypes(t *testing.T) {
 		{"Wave", plan.Wave{Name: "db", ProtectionGroupIDs: []string{"pg-1"}, HealthGate: &gate}},
 		{"Launch", launch},
 		{"ExecutionWave", wave},
+		{"WaveReport", report.WaveReport{Index: 0, Name: "db", Status: plan.WaveCompleted, DependsOn: []string{},
+			Hooks: []plan.HookResult{}, HealthGate: &gate, Gate: &run,
+			Servers: []report.ServerReport{{SourceServerID: sid(1), Wave: "db", GroupID: "pg-1", Region: "us-east-1",
+				Status: plan.LaunchLaunched, PrivateIP: "10.10.1.9", InstanceType: "m6i.large", InstanceState: "running",
+				SubnetID: simSubnetA, SettingsAppliedAt: &now, LaunchTemplateVersion: 3, SettingsError: "e"}}}},
 	} {
 		ref, ok := doc.Components.Schemas[tt.schema]
 		if !ok {
