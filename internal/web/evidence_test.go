@@ -194,10 +194,12 @@ func TestPredictPage(t *testing.T) {
 
 func TestOverviewShowsReadinessAndDeliveries(t *testing.T) {
 	e := newEnv(t)
-	res := &readiness.Result{CheckedAt: tEvidence, MaxSnapshotAgeSeconds: 3600, Problems: 2, Plans: []readiness.PlanResult{
+	res := &readiness.Result{CheckedAt: tEvidence, MaxSnapshotAgeSeconds: 3600, Problems: 2, Warnings: 1, Plans: []readiness.PlanResult{
 		{PlanID: e.plan.ID, PlanName: "shop", Servers: 6, Problems: []readiness.Problem{
 			{Code: readiness.CodeStaleSnapshot, Message: "source server s-3 has no snapshot younger than 1h"},
 			{Code: readiness.CodeDrift, Message: "1 server joined since the last drill"},
+		}, Warnings: []readiness.Problem{
+			{Code: readiness.CodeSettingsDrift, Message: "source server s-4: launch settings drifted: subnetId"},
 		}, Drift: &readiness.Drift{ExecutionID: "ex-d", DrillTime: tEvidence.Add(-time.Hour), Changed: true,
 			Added: []readiness.DriftServer{{SourceServerID: "s-7", GroupID: e.app.ID}}}},
 		{PlanID: "rp-other", PlanName: "other", Ready: true, Servers: 2},
@@ -218,18 +220,21 @@ func TestOverviewShowsReadinessAndDeliveries(t *testing.T) {
 	if rd.attr("data-ready") != "false" {
 		t.Errorf("data-ready %q, want false", rd.attr("data-ready"))
 	}
-	if got := rd.text(); !strings.Contains(got, "2 problems · checked 2026-03-01 12:00:00 UTC (1m30s ago)") {
+	if got := rd.text(); !strings.Contains(got, "2 problems · 1 warnings · checked 2026-03-01 12:00:00 UTC (1m30s ago)") {
 		t.Errorf("readiness summary %q", got)
 	}
 	shop := rd.with("data-plan", e.plan.ID)
-	if got := shop.each("data-code"); len(got) != 2 ||
+	if got := shop.with("class", "plain problems").each("data-code"); len(got) != 2 ||
 		got[0].text() != "source server s-3 has no snapshot younger than 1h" || got[1].attr("data-code") != "drift" {
 		t.Errorf("problems %v", got)
+	}
+	if got := shop.with("class", "plain warnings").text(); got != "source server s-4: launch settings drifted: subnetId" {
+		t.Errorf("warnings %q", got)
 	}
 	if got, want := shop.with("class", "drift").text(), "1 added s-7 , 0 removed (since 2026-03-01 11:00:00 UTC )"; got != want {
 		t.Errorf("drift %q, want %q", got, want)
 	}
-	if got := rd.with("data-plan", "rp-other").text(); got != "other ready 2 – no drill yet" {
+	if got := rd.with("data-plan", "rp-other").text(); got != "other ready 2 – – no drill yet" {
 		t.Errorf("other plan %q", got)
 	}
 
