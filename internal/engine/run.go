@@ -39,6 +39,10 @@ type run struct {
 	leaseExpiry time.Time
 	// withSettings names the frozen groups that manage launch settings.
 	withSettings map[string]bool
+	// settingsRetry is when the launch settings of a wave in an account
+	// and region may be tried again after DRS or EC2 did not answer (by
+	// wave name and region key); kept in memory only.
+	settingsRetry map[string]time.Time
 }
 
 func newRun(ex *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, batches []plan.Batch) *run {
@@ -50,7 +54,8 @@ func newRun(ex *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, ba
 		byServer:   make(map[string]*plan.Launch, len(launches)),
 		batchByID:  make(map[string]*plan.Batch, len(batches)),
 
-		withSettings: make(map[string]bool),
+		withSettings:  make(map[string]bool),
+		settingsRetry: make(map[string]time.Time),
 	}
 	for _, g := range ex.Groups {
 		if g.HasLaunchSettings() {

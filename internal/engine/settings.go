@@ -2,8 +2,11 @@ package engine
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
+	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/plan"
 )
 
@@ -24,6 +27,18 @@ type settingsRecorder interface {
 // applied.
 const settingsPrefix = "launch settings: "
 
+// settingsRetryWait is how long the launch settings of a wave wait after
+// DRS or EC2 did not answer (throttled after the clients' own retries, a
+// 5xx, unreachable) before they are tried again.
+const settingsRetryWait = 15 * time.Second
+
+// settingsUnanswered reports whether an Apply error says that DRS or EC2
+// could not be asked, rather than that the settings are wrong: such a
+// call wrote nothing and may succeed later.
+func settingsUnanswered(err error) bool {
+	return errors.Is(err, drs.ErrThrottled) || errors.Is(err, drs.ErrTransient)
+}
+
 // applySettings applies the launch settings of the first launching wave
 // (before hooks done, execution running) with PENDING launches that still
 // need theirs: one Apply call per account and region. It reports whether
@@ -36,10 +51,12 @@ func (e *Engine) applySettings(ctx context.Context, r *run) (bool, error) {
 		if w.Status != plan.WaveLaunching || !r.beforeDone(w) {
 			continue
 		}
+		now := e.now()
 		byRegion := make(map[regionKey][]*plan.Launch)
 		for _, l := range r.byWave[w.Name] {
-			if l.Status == plan.LaunchPending && r.settingsDue(l) {
-				byRegion[launchKey(l)] = append(byRegion[launchKey(l)], l)
+			k := launchKey(l)
+			if l.Status == plan.LaunchPending && r.settingsDue(l) && !now.Before(r.settingsRetry[w.Name+"|"+k.String()]) {
+				byRegion[k] = append(byRegion[k], l)
 			}
 		}
 		if len(byRegion) == 0 {
@@ -100,12 +117,30 @@ func (e *Engine) applyRegion(ctx context.Context, r *run, w *plan.WaveRun, k reg
 		}
 	}
 
+	now := e.now()
+	if callErr != nil && settingsUnanswered(callErr) && w.StartTime != nil &&
+		now.Sub(*w.StartTime) < r.stuckTimeout(w.Name, e.opts.StuckTimeout) {
+		// Nothing was written for certain: the servers wait, unlaunched,
+		// and the call is made again, until the wave's launch timeout.
+		key := w.Name + "|" + k.String()
+		if r.settingsRetry[key].IsZero() {
+			c := &change{}
+			c.event(now, "settings_deferred", w.Name, "", fmt.Sprintf("%d servers in %s: %v", len(ls), k, callErr))
+			if err := e.commit(ctx, r, c); err != nil {
+				return err
+			}
+		}
+		e.log.Warn("launch settings deferred", "execution_id", r.ex.ID, "wave", w.Name,
+			"region", k.String(), "error", callErr)
+		r.settingsRetry[key] = now.Add(settingsRetryWait)
+		return nil
+	}
+
 	byServer := make(map[string]*plan.AppliedSettings, len(results))
 	for i := range results {
 		results[i].ExecutionID = r.ex.ID
 		byServer[results[i].SourceServerID] = &results[i]
 	}
-	now := e.now()
 	c := &change{}
 	failed := 0
 	for _, l := range ls {

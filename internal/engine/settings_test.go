@@ -12,6 +12,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/plan"
 )
 
@@ -323,5 +324,50 @@ func TestSettingsInvalid(t *testing.T) {
 		if n := len(h.sim.Launches()); n != 0 {
 			t.Errorf("%d servers launched, want 0", n)
 		}
+	})
+}
+
+// TestSettingsDeferredWhileEC2Fails has EC2 answer 500 to the first
+// DescribeSubnets calls of the launch settings service: the wave's
+// servers wait unlaunched, with one settings_deferred event, and are
+// applied and launched once EC2 answers, none of them failed.
+func TestSettingsDeferredWhileEC2Fails(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, linuxServers(4), 1)
+		h.prepare = func(ex *plan.Execution) {
+			withSettings(ex, "db", plan.LaunchSettings{SubnetID: simSubnet2, InstanceType: "m6i.large"}, nil)
+		}
+		if err := h.sim.SetFaults(drssim.Faults{FailNext: []drssim.FailNext{{Operation: "DescribeSubnets", Count: 3}}}); err != nil {
+			t.Fatal(err)
+		}
+		id := h.start(plan.ModeDrill, chain(wave("db", 4)))
+		e := h.engine("e1", h.withEC2)
+		ex := h.finish(e, id, 2000)
+		if ex.Status != plan.ExecCompleted {
+			for _, l := range h.launches(id) {
+				t.Logf("%s %s %q", l.SourceServerID, l.Status, l.Error)
+			}
+			t.Fatalf("status %s, want COMPLETED", ex.Status)
+		}
+		deferred := 0
+		for _, ev := range h.events(id) {
+			if ev.Type == "settings_deferred" {
+				deferred++
+			}
+		}
+		if deferred != 1 {
+			t.Errorf("%d settings_deferred events, want 1", deferred)
+		}
+		for _, l := range h.launches(id) {
+			if l.SettingsAppliedAt == nil || l.SettingsError != "" || l.Attempts != 0 {
+				t.Errorf("%s: applied %v, error %q, attempts %d", l.SourceServerID, l.SettingsAppliedAt, l.SettingsError, l.Attempts)
+			}
+			inst, ok := h.sim.Instance(l.EC2InstanceID)
+			if !ok || inst.SubnetID != simSubnet2 || inst.InstanceType != "m6i.large" {
+				t.Errorf("%s: instance %+v, want m6i.large in %s", l.SourceServerID, inst, simSubnet2)
+			}
+		}
+		h.checkOnce(id, 1)
 	})
 }
