@@ -113,19 +113,9 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	log = log.With("component", "drs")
 
-	var opts []func(*config.LoadOptions) error
-	if cfg.Region != "" {
-		opts = append(opts, config.WithRegion(cfg.Region))
-	}
-	if cfg.Credentials != nil {
-		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	awsCfg, err := LoadAWSConfig(ctx, "drs", cfg.Region, cfg.Credentials)
 	if err != nil {
-		return nil, fmt.Errorf("drs: load aws config: %w", err)
-	}
-	if awsCfg.Region == "" {
-		return nil, fmt.Errorf("drs: no region: set AWS_REGION or the region flag")
+		return nil, err
 	}
 
 	attempts := cfg.MaxAttempts
@@ -163,6 +153,27 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		o.RetryMaxAttempts = 0
 	})
 	return newClient(sdk, awsCfg.Region, log), nil
+}
+
+// LoadAWSConfig loads the SDK's default configuration (credential chain,
+// region, shared files, AWS_* environment) with region and creds on top
+// when set, and requires a region; service names the client in errors.
+func LoadAWSConfig(ctx context.Context, service, region string, creds aws.CredentialsProvider) (aws.Config, error) {
+	var opts []func(*config.LoadOptions) error
+	if region != "" {
+		opts = append(opts, config.WithRegion(region))
+	}
+	if creds != nil {
+		opts = append(opts, config.WithCredentialsProvider(creds))
+	}
+	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	if err != nil {
+		return aws.Config{}, fmt.Errorf("%s: load aws config: %w", service, err)
+	}
+	if awsCfg.Region == "" {
+		return aws.Config{}, fmt.Errorf("%s: no region: set AWS_REGION or the region flag", service)
+	}
+	return awsCfg, nil
 }
 
 func newClient(a api, region string, log *slog.Logger) *Client {

@@ -160,8 +160,8 @@ func TestDescribeRecoveryInstancesBatches(t *testing.T) {
 func TestPaginationThatDoesNotAdvance(t *testing.T) {
 	f := &fakeAPI{pageSize: 1, stuck: true, jobs: []types.Job{{JobID: aws.String("drsjob-00000000000000001")}}}
 	_, err := newFakeClient(f).FindJobs(t.Context(), time.Time{}, time.Time{})
-	if !errors.Is(err, errStuckPages) {
-		t.Fatalf("error %v, want errStuckPages", err)
+	if !errors.Is(err, ErrStuckPages) {
+		t.Fatalf("error %v, want ErrStuckPages", err)
 	}
 	if len(f.inputs) != 2 {
 		t.Errorf("%d requests, want 2", len(f.inputs))

@@ -50,7 +50,7 @@ func (c *Client) DescribeSourceServers(ctx context.Context, ids []string) ([]Sou
 			Filters: &types.DescribeSourceServersRequestFilters{SourceServerIDs: batch},
 		}
 		p := drs.NewDescribeSourceServersPaginator(c.api, in)
-		items, err := collect(ctx, p, func(o *drs.DescribeSourceServersOutput) ([]types.SourceServer, *string) {
+		items, err := Collect(ctx, p, func(o *drs.DescribeSourceServersOutput) ([]types.SourceServer, *string) {
 			return o.Items, o.NextToken
 		})
 		if err != nil {
@@ -143,7 +143,7 @@ func (c *Client) FindJobs(ctx context.Context, from, to time.Time) ([]Job, error
 
 func (c *Client) describeJobs(ctx context.Context, in *drs.DescribeJobsInput) ([]Job, error) {
 	p := drs.NewDescribeJobsPaginator(c.api, in)
-	items, err := collect(ctx, p, func(o *drs.DescribeJobsOutput) ([]types.Job, *string) {
+	items, err := Collect(ctx, p, func(o *drs.DescribeJobsOutput) ([]types.Job, *string) {
 		return o.Items, o.NextToken
 	})
 	if err != nil {
@@ -164,7 +164,7 @@ func (c *Client) DescribeJobLog(ctx context.Context, jobID string) ([]JobLogItem
 		return nil, refuse(op, "no job ID")
 	}
 	p := drs.NewDescribeJobLogItemsPaginator(c.api, &drs.DescribeJobLogItemsInput{JobID: aws.String(jobID)})
-	items, err := collect(ctx, p, func(o *drs.DescribeJobLogItemsOutput) ([]types.JobLog, *string) {
+	items, err := Collect(ctx, p, func(o *drs.DescribeJobLogItemsOutput) ([]types.JobLog, *string) {
 		return o.Items, o.NextToken
 	})
 	if err != nil {
@@ -218,7 +218,7 @@ func (c *Client) DescribeRecoveryInstancesByID(ctx context.Context, ids []string
 func (c *Client) describeRecoveryInstances(ctx context.Context, f *types.DescribeRecoveryInstancesRequestFilters) ([]RecoveryInstance, error) {
 	const op = "describe recovery instances"
 	p := drs.NewDescribeRecoveryInstancesPaginator(c.api, &drs.DescribeRecoveryInstancesInput{Filters: f})
-	items, err := collect(ctx, p, func(o *drs.DescribeRecoveryInstancesOutput) ([]types.RecoveryInstance, *string) {
+	items, err := Collect(ctx, p, func(o *drs.DescribeRecoveryInstancesOutput) ([]types.RecoveryInstance, *string) {
 		return o.Items, o.NextToken
 	})
 	if err != nil {
@@ -251,7 +251,7 @@ func (c *Client) DescribeSnapshots(ctx context.Context, sourceServerID string, f
 		}
 	}
 	p := drs.NewDescribeRecoverySnapshotsPaginator(c.api, in)
-	items, err := collect(ctx, p, func(o *drs.DescribeRecoverySnapshotsOutput) ([]types.RecoverySnapshot, *string) {
+	items, err := Collect(ctx, p, func(o *drs.DescribeRecoverySnapshotsOutput) ([]types.RecoverySnapshot, *string) {
 		return o.Items, o.NextToken
 	})
 	if err != nil {
@@ -348,18 +348,20 @@ func (c *Client) TagResource(ctx context.Context, arn string, tags map[string]st
 	return wrap(op, err)
 }
 
-// pager is what the SDK's paginators have in common.
-type pager[O any] interface {
+// Pager is what the SDK's paginators have in common, whatever the
+// service: Opt is its options type (*drs.Options, *ec2.Options, …).
+type Pager[O, Opt any] interface {
 	HasMorePages() bool
-	NextPage(context.Context, ...func(*drs.Options)) (O, error)
+	NextPage(context.Context, ...func(Opt)) (O, error)
 }
 
-// errStuckPages reports a service that answers a page with the token it
+// ErrStuckPages reports a service that answers a page with the token it
 // was asked for; following it would loop forever.
-var errStuckPages = errors.New("pagination does not advance")
+var ErrStuckPages = errors.New("pagination does not advance")
 
-// collect follows a paginator to its last page and returns all items.
-func collect[O any, T any](ctx context.Context, p pager[O], page func(O) ([]T, *string)) ([]T, error) {
+// Collect follows a paginator to its last page and returns all items;
+// page gives a page's items and its next token.
+func Collect[O, T, Opt any](ctx context.Context, p Pager[O, Opt], page func(O) ([]T, *string)) ([]T, error) {
 	var all []T
 	var last string
 	for p.HasMorePages() {
@@ -371,7 +373,7 @@ func collect[O any, T any](ctx context.Context, p pager[O], page func(O) ([]T, *
 		all = append(all, items...)
 		token := aws.ToString(next)
 		if token != "" && token == last {
-			return nil, fmt.Errorf("%w: token %q twice", errStuckPages, token)
+			return nil, fmt.Errorf("%w: token %q twice", ErrStuckPages, token)
 		}
 		last = token
 	}

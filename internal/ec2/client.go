@@ -2,14 +2,12 @@ package ec2
 
 import (
 	"context"
-	"fmt"
 	"io"
 	"log/slog"
 	"net/http"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 
 	"github.com/drsorch/drsorch/internal/drs"
@@ -91,19 +89,9 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 	}
 	log = log.With("component", "ec2")
 
-	var opts []func(*config.LoadOptions) error
-	if cfg.Region != "" {
-		opts = append(opts, config.WithRegion(cfg.Region))
-	}
-	if cfg.Credentials != nil {
-		opts = append(opts, config.WithCredentialsProvider(cfg.Credentials))
-	}
-	awsCfg, err := config.LoadDefaultConfig(ctx, opts...)
+	awsCfg, err := drs.LoadAWSConfig(ctx, "ec2", cfg.Region, cfg.Credentials)
 	if err != nil {
-		return nil, fmt.Errorf("ec2: load aws config: %w", err)
-	}
-	if awsCfg.Region == "" {
-		return nil, fmt.Errorf("ec2: no region: set AWS_REGION or the region flag")
+		return nil, err
 	}
 
 	attempts := cfg.MaxAttempts

@@ -39,7 +39,7 @@ func (c *Client) DescribeSubnets(ctx context.Context, ids []string) ([]Subnet, e
 	var out []Subnet
 	for _, batch := range batches(ids, idBatch) {
 		p := ec2.NewDescribeSubnetsPaginator(c.api, &ec2.DescribeSubnetsInput{SubnetIds: batch})
-		items, err := collect(ctx, p, func(o *ec2.DescribeSubnetsOutput) ([]types.Subnet, *string) {
+		items, err := drs.Collect(ctx, p, func(o *ec2.DescribeSubnetsOutput) ([]types.Subnet, *string) {
 			return o.Subnets, o.NextToken
 		})
 		if err != nil {
@@ -59,7 +59,7 @@ func (c *Client) DescribeSecurityGroups(ctx context.Context, ids []string) ([]Se
 	var out []SecurityGroup
 	for _, batch := range batches(ids, idBatch) {
 		p := ec2.NewDescribeSecurityGroupsPaginator(c.api, &ec2.DescribeSecurityGroupsInput{GroupIds: batch})
-		items, err := collect(ctx, p, func(o *ec2.DescribeSecurityGroupsOutput) ([]types.SecurityGroup, *string) {
+		items, err := drs.Collect(ctx, p, func(o *ec2.DescribeSecurityGroupsOutput) ([]types.SecurityGroup, *string) {
 			return o.SecurityGroups, o.NextToken
 		})
 		if err != nil {
@@ -85,7 +85,7 @@ func (c *Client) NetworkInterfacesWithIPs(ctx context.Context, subnetID string, 
 			filters = append(filters, types.Filter{Name: aws.String("subnet-id"), Values: []string{subnetID}})
 		}
 		p := ec2.NewDescribeNetworkInterfacesPaginator(c.api, &ec2.DescribeNetworkInterfacesInput{Filters: filters})
-		items, err := collect(ctx, p, func(o *ec2.DescribeNetworkInterfacesOutput) ([]types.NetworkInterface, *string) {
+		items, err := drs.Collect(ctx, p, func(o *ec2.DescribeNetworkInterfacesOutput) ([]types.NetworkInterface, *string) {
 			return o.NetworkInterfaces, o.NextToken
 		})
 		if err != nil {
@@ -112,7 +112,7 @@ func (c *Client) DescribeInstances(ctx context.Context, ids []string) ([]Instanc
 			MaxResults: aws.Int32(instancesPage),
 		}
 		p := ec2.NewDescribeInstancesPaginator(c.api, in)
-		items, err := collect(ctx, p, func(o *ec2.DescribeInstancesOutput) ([]types.Reservation, *string) {
+		items, err := drs.Collect(ctx, p, func(o *ec2.DescribeInstancesOutput) ([]types.Reservation, *string) {
 			return o.Reservations, o.NextToken
 		})
 		if err != nil {
@@ -140,7 +140,7 @@ func (c *Client) DescribeInstanceStatus(ctx context.Context, ids []string) ([]In
 		for len(batch) > 0 {
 			in := &ec2.DescribeInstanceStatusInput{InstanceIds: batch, IncludeAllInstances: aws.Bool(true)}
 			p := ec2.NewDescribeInstanceStatusPaginator(c.api, in)
-			items, err := collect(ctx, p, func(o *ec2.DescribeInstanceStatusOutput) ([]types.InstanceStatus, *string) {
+			items, err := drs.Collect(ctx, p, func(o *ec2.DescribeInstanceStatusOutput) ([]types.InstanceStatus, *string) {
 				return o.InstanceStatuses, o.NextToken
 			})
 			if err != nil {
@@ -263,36 +263,6 @@ func (c *Client) SetDefaultVersion(ctx context.Context, templateID string, versi
 	}
 	c.log.Info("launch template default version set", "template_id", templateID, "version", version)
 	return nil
-}
-
-// pager is what the SDK's paginators have in common.
-type pager[O any] interface {
-	HasMorePages() bool
-	NextPage(context.Context, ...func(*ec2.Options)) (O, error)
-}
-
-// errStuckPages reports a service that answers a page with the token it
-// was asked for; following it would loop forever.
-var errStuckPages = errors.New("pagination does not advance")
-
-// collect follows a paginator to its last page and returns all items.
-func collect[O any, T any](ctx context.Context, p pager[O], page func(O) ([]T, *string)) ([]T, error) {
-	var all []T
-	var last string
-	for p.HasMorePages() {
-		out, err := p.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		items, next := page(out)
-		all = append(all, items...)
-		token := aws.ToString(next)
-		if token != "" && token == last {
-			return nil, fmt.Errorf("%w: token %q twice", errStuckPages, token)
-		}
-		last = token
-	}
-	return all, nil
 }
 
 // batches is chunk for the calls where a nil ids means "all": one request

@@ -148,8 +148,8 @@ func TestStuckPagination(t *testing.T) {
 	f := &fakeAPI{stuck: true, subnets: []types.Subnet{{SubnetId: aws.String("subnet-1")}, {SubnetId: aws.String("subnet-2")}}}
 	c := newFakeClient(f)
 	_, err := c.DescribeSubnets(t.Context(), nil)
-	if !errors.Is(err, errStuckPages) {
-		t.Fatalf("error %v, want errStuckPages", err)
+	if !errors.Is(err, drs.ErrStuckPages) {
+		t.Fatalf("error %v, want ErrStuckPages", err)
 	}
 	if n := len(f.inputs); n != 2 {
 		t.Errorf("%d requests, want 2", n)
