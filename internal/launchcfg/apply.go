@@ -26,11 +26,7 @@ func (s *Service) Apply(ctx context.Context, accountID, region string, targets [
 	if err := s.Validate(ctx, accountID, region, targets); err != nil {
 		return nil, err
 	}
-	d, err := s.drs(ctx, accountID, region)
-	if err != nil {
-		return nil, err
-	}
-	e, err := s.ec2(ctx, accountID, region)
+	d, e, err := s.both(ctx, accountID, region)
 	if err != nil {
 		return nil, err
 	}

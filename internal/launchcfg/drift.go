@@ -16,11 +16,7 @@ func (s *Service) Drift(ctx context.Context, accountID, region string, targets [
 	if len(targets) == 0 {
 		return nil, nil
 	}
-	d, err := s.drs(ctx, accountID, region)
-	if err != nil {
-		return nil, err
-	}
-	e, err := s.ec2(ctx, accountID, region)
+	d, e, err := s.both(ctx, accountID, region)
 	if err != nil {
 		return nil, err
 	}

@@ -112,6 +112,19 @@ func (s *Service) ec2(ctx context.Context, accountID, region string) (EC2, error
 	return c, nil
 }
 
+// both returns the DRS and the EC2 client of an account and region.
+func (s *Service) both(ctx context.Context, accountID, region string) (DRS, EC2, error) {
+	d, err := s.drs(ctx, accountID, region)
+	if err != nil {
+		return nil, nil, err
+	}
+	e, err := s.ec2(ctx, accountID, region)
+	if err != nil {
+		return nil, nil, err
+	}
+	return d, e, nil
+}
+
 // each calls fn for 0..n-1, at most s.limit at once, and waits for all.
 // fn records its own outcome: one server's failure never stops the others.
 func (s *Service) each(ctx context.Context, n int, fn func(ctx context.Context, i int)) {
