@@ -131,6 +131,11 @@ type ltNIC struct {
 	subnetID    string
 	sgIDs       []string
 	privateIP   string
+	// Kept and shown only, so that a client can be seen to carry them
+	// from one version to the next.
+	deleteOnTermination *bool
+	associatePublicIP   *bool
+	description         string
 }
 
 type ltTagSpec struct {
@@ -139,6 +144,14 @@ type ltTagSpec struct {
 }
 
 type tagKV struct{ key, value string }
+
+func cloneBool(b *bool) *bool {
+	if b == nil {
+		return nil
+	}
+	v := *b
+	return &v
+}
 
 func (d ltData) clone() ltData {
 	out := d
@@ -150,6 +163,8 @@ func (d ltData) clone() ltData {
 			v := *n.deviceIndex
 			n.deviceIndex = &v
 		}
+		n.deleteOnTermination = cloneBool(n.deleteOnTermination)
+		n.associatePublicIP = cloneBool(n.associatePublicIP)
 		out.nics[i] = n
 	}
 	out.tagSpecs = make([]ltTagSpec, len(d.tagSpecs))

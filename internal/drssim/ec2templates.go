@@ -12,10 +12,13 @@ type xLTProfile struct {
 }
 
 type xLTNIC struct {
-	DeviceIndex      *int64   `xml:"deviceIndex,omitempty"`
-	SubnetID         string   `xml:"subnetId,omitempty"`
-	Groups           []string `xml:"groupSet>groupId"`
-	PrivateIPAddress string   `xml:"privateIpAddress,omitempty"`
+	AssociatePublicIPAddress *bool    `xml:"associatePublicIpAddress,omitempty"`
+	DeleteOnTermination      *bool    `xml:"deleteOnTermination,omitempty"`
+	Description              string   `xml:"description,omitempty"`
+	DeviceIndex              *int64   `xml:"deviceIndex,omitempty"`
+	SubnetID                 string   `xml:"subnetId,omitempty"`
+	Groups                   []string `xml:"groupSet>groupId"`
+	PrivateIPAddress         string   `xml:"privateIpAddress,omitempty"`
 }
 
 type xLTTagSpec struct {
@@ -49,7 +52,9 @@ func xLTDataOf(d ltData) xLTData {
 	}
 	for _, n := range d.nics {
 		x.NetworkInterfaces = append(x.NetworkInterfaces, xLTNIC{
-			DeviceIndex: n.deviceIndex, SubnetID: n.subnetID, Groups: n.sgIDs, PrivateIPAddress: n.privateIP,
+			AssociatePublicIPAddress: n.associatePublicIP, DeleteOnTermination: n.deleteOnTermination,
+			Description: n.description, DeviceIndex: n.deviceIndex, SubnetID: n.subnetID, Groups: n.sgIDs,
+			PrivateIPAddress: n.privateIP,
 		})
 	}
 	for _, ts := range d.tagSpecs {
@@ -249,6 +254,20 @@ func parseTemplateData(form url.Values, base ltData) (ltData, error) {
 					return d, ec2Err("InvalidGroupId.Malformed", "Invalid id: \"%s\" (expecting \"sg-...\")", id)
 				}
 			}
+			for _, b := range []struct {
+				name string
+				dst  **bool
+			}{{".DeleteOnTermination", &n.deleteOnTermination}, {".AssociatePublicIpAddress", &n.associatePublicIP}} {
+				switch v := form.Get(p + b.name); v {
+				case "":
+				case "true", "false":
+					val := v == "true"
+					*b.dst = &val
+				default:
+					return d, invalidParam("Invalid value '%s' for %s.", v, strings.TrimPrefix(b.name, "."))
+				}
+			}
+			n.description = form.Get(p + ".Description")
 			n.privateIP = form.Get(p + ".PrivateIpAddress")
 			if n.privateIP != "" {
 				if _, ok := parseIPv4(n.privateIP); !ok {

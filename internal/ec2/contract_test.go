@@ -12,9 +12,14 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"slices"
+	"strconv"
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	awsec2 "github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drsorch/drsorch/internal/drs"
@@ -515,5 +520,80 @@ func TestContractLargeAnswers(t *testing.T) {
 				t.Errorf("requests mismatch (-want +got):\n%s", d)
 			}
 		})
+	}
+}
+
+// TestContractTemplateKeepsWhatItDoesNotManage writes, with the SDK as a
+// team would, a template version whose primary interface has members
+// drsorch does not manage, a second interface and network-interface tags;
+// a version drsorch creates from it carries all of them over, with only
+// the managed members replaced.
+func TestContractTemplateKeepsWhatItDoesNotManage(t *testing.T) {
+	k := newContract(t, "in-process", drssim.Options{Servers: 1, Seed: 5}, Config{})
+	ctx := t.Context()
+	lt := k.sim.LaunchTemplateID(k.serverIDs(t, 1)[0])
+	sdk := awsec2.New(awsec2.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sim.local"),
+		HTTPClient: &http.Client{Transport: k.sim.Transport()}, Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	team, err := sdk.CreateLaunchTemplateVersion(ctx, &awsec2.CreateLaunchTemplateVersionInput{
+		LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("1"),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{
+			NetworkInterfaces: []types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{
+				{DeviceIndex: aws.Int32(0), SubnetId: aws.String(subnetA), Groups: []string{sgDflt},
+					DeleteOnTermination: aws.Bool(false), AssociatePublicIpAddress: aws.Bool(true),
+					Description: aws.String("primary, kept by the team")},
+				{DeviceIndex: aws.Int32(1), SubnetId: aws.String(subnetC), Groups: []string{sgWeb}},
+			},
+			TagSpecifications: []types.LaunchTemplateTagSpecificationRequest{
+				{ResourceType: types.ResourceTypeNetworkInterface, Tags: []types.Tag{{Key: aws.String("nic"), Value: aws.String("kept")}}},
+				{ResourceType: types.ResourceTypeInstance, Tags: []types.Tag{{Key: aws.String("old"), Value: aws.String("tag")}}},
+			},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := aws.ToInt64(team.LaunchTemplateVersion.VersionNumber)
+
+	v, err := k.ec2.CreateTemplateVersion(ctx, lt, src, TemplateData{SubnetID: subnetB,
+		SecurityGroupIDs: []string{sgDB}, PrivateIP: "10.10.2.60", Tags: map[string]string{"Name": "db"}}, "drsorch: test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := sdk.DescribeLaunchTemplateVersions(ctx, &awsec2.DescribeLaunchTemplateVersionsInput{
+		LaunchTemplateId: aws.String(lt), Versions: []string{strconv.FormatInt(v, 10)}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d := out.LaunchTemplateVersions[0].LaunchTemplateData
+	type nic struct {
+		Index              int32
+		Subnet, IP, Desc   string
+		Groups             []string
+		DeleteOnTerm, IPv4 *bool
+	}
+	var got []nic
+	for _, n := range d.NetworkInterfaces {
+		got = append(got, nic{aws.ToInt32(n.DeviceIndex), aws.ToString(n.SubnetId), aws.ToString(n.PrivateIpAddress),
+			aws.ToString(n.Description), n.Groups, n.DeleteOnTermination, n.AssociatePublicIpAddress})
+	}
+	want := []nic{
+		{0, subnetB, "10.10.2.60", "primary, kept by the team", []string{sgDB}, aws.Bool(false), aws.Bool(true)},
+		{1, subnetC, "", "", []string{sgWeb}, nil, nil},
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("network interfaces mismatch (-want +got):\n%s", diff)
+	}
+	tags := map[types.ResourceType]map[string]string{}
+	for _, ts := range d.TagSpecifications {
+		tags[ts.ResourceType] = map[string]string{}
+		for _, tg := range ts.Tags {
+			tags[ts.ResourceType][aws.ToString(tg.Key)] = aws.ToString(tg.Value)
+		}
+	}
+	wantTags := map[types.ResourceType]map[string]string{
+		types.ResourceTypeInstance:         {"Name": "db"},
+		types.ResourceTypeNetworkInterface: {"nic": "kept"},
+	}
+	if diff := cmp.Diff(wantTags, tags); diff != "" {
+		t.Errorf("tag specifications mismatch (-want +got):\n%s", diff)
 	}
 }

@@ -179,24 +179,29 @@ func templateDataFrom(d *types.ResponseLaunchTemplateData) TemplateData {
 	return out
 }
 
-// templateDataRequest writes d as the data of a new version. Lists in a
-// new version replace the source version's whole, so the primary network
-// interface and both tag specifications are written in full from d;
-// members left out are inherited from the source version.
-func templateDataRequest(d TemplateData) *types.RequestLaunchTemplateData {
-	ni := types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{
-		DeviceIndex: aws.Int32(0),
-		Groups:      slices.Clone(d.SecurityGroupIDs),
+// templateDataRequest writes d over base, the source version's data (nil:
+// none), as the data of a new version: base's network interfaces and tag
+// specifications again, the primary interface's network settings and the
+// instance and volume tags from d.
+func templateDataRequest(base *types.ResponseLaunchTemplateData, d TemplateData) *types.RequestLaunchTemplateData {
+	if base == nil {
+		base = &types.ResponseLaunchTemplateData{}
 	}
-	if d.SubnetID != "" {
-		ni.SubnetId = aws.String(d.SubnetID)
+	out := &types.RequestLaunchTemplateData{InstanceType: types.InstanceType(d.InstanceType)}
+	primary := false
+	for _, n := range base.NetworkInterfaces {
+		ni := interfaceRequest(n)
+		if aws.ToInt32(n.DeviceIndex) == 0 && !primary {
+			primary = true
+			setPrimary(&ni, d)
+		}
+		out.NetworkInterfaces = append(out.NetworkInterfaces, ni)
 	}
-	if d.PrivateIP != "" {
-		ni.PrivateIpAddress = aws.String(d.PrivateIP)
-	}
-	out := &types.RequestLaunchTemplateData{
-		NetworkInterfaces: []types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{ni},
-		InstanceType:      types.InstanceType(d.InstanceType),
+	if !primary {
+		ni := types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{DeviceIndex: aws.Int32(0)}
+		setPrimary(&ni, d)
+		out.NetworkInterfaces = append([]types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{ni},
+			out.NetworkInterfaces...)
 	}
 	if p := d.InstanceProfile; p != "" {
 		out.IamInstanceProfile = &types.LaunchTemplateIamInstanceProfileSpecificationRequest{}
@@ -213,6 +218,73 @@ func templateDataRequest(d TemplateData) *types.RequestLaunchTemplateData {
 	if len(d.VolumeTags) > 0 {
 		out.TagSpecifications = append(out.TagSpecifications, types.LaunchTemplateTagSpecificationRequest{
 			ResourceType: types.ResourceTypeVolume, Tags: tagList(d.VolumeTags)})
+	}
+	for _, ts := range base.TagSpecifications {
+		if ts.ResourceType == types.ResourceTypeInstance || ts.ResourceType == types.ResourceTypeVolume {
+			continue
+		}
+		out.TagSpecifications = append(out.TagSpecifications, types.LaunchTemplateTagSpecificationRequest{
+			ResourceType: ts.ResourceType, Tags: slices.Clone(ts.Tags)})
+	}
+	return out
+}
+
+// setPrimary writes d's network settings on the primary interface. A
+// private IP given replaces the interface's addresses; none given drops
+// them, since d holds the one drsorch means to keep.
+func setPrimary(ni *types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest, d TemplateData) {
+	ni.Groups = slices.Clone(d.SecurityGroupIDs)
+	ni.SubnetId = nil
+	if d.SubnetID != "" {
+		ni.SubnetId = aws.String(d.SubnetID)
+	}
+	ni.PrivateIpAddress, ni.PrivateIpAddresses = nil, nil
+	if d.PrivateIP != "" {
+		ni.PrivateIpAddress = aws.String(d.PrivateIP)
+	}
+}
+
+// interfaceRequest writes a network interface of a version as it is, for
+// the next version.
+func interfaceRequest(n types.LaunchTemplateInstanceNetworkInterfaceSpecification) types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest {
+	out := types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{
+		AssociateCarrierIpAddress:      n.AssociateCarrierIpAddress,
+		AssociatePublicIpAddress:       n.AssociatePublicIpAddress,
+		DeleteOnTermination:            n.DeleteOnTermination,
+		Description:                    n.Description,
+		DeviceIndex:                    n.DeviceIndex,
+		EnaQueueCount:                  n.EnaQueueCount,
+		Groups:                         slices.Clone(n.Groups),
+		InterfaceType:                  n.InterfaceType,
+		Ipv4PrefixCount:                n.Ipv4PrefixCount,
+		Ipv6AddressCount:               n.Ipv6AddressCount,
+		Ipv6PrefixCount:                n.Ipv6PrefixCount,
+		NetworkCardIndex:               n.NetworkCardIndex,
+		NetworkInterfaceId:             n.NetworkInterfaceId,
+		PrimaryIpv6:                    n.PrimaryIpv6,
+		PrivateIpAddress:               n.PrivateIpAddress,
+		PrivateIpAddresses:             slices.Clone(n.PrivateIpAddresses),
+		SecondaryPrivateIpAddressCount: n.SecondaryPrivateIpAddressCount,
+		SubnetId:                       n.SubnetId,
+	}
+	if c := n.ConnectionTrackingSpecification; c != nil {
+		out.ConnectionTrackingSpecification = &types.ConnectionTrackingSpecificationRequest{
+			TcpEstablishedTimeout: c.TcpEstablishedTimeout, UdpStreamTimeout: c.UdpStreamTimeout, UdpTimeout: c.UdpTimeout}
+	}
+	if e := n.EnaSrdSpecification; e != nil {
+		out.EnaSrdSpecification = &types.EnaSrdSpecificationRequest{EnaSrdEnabled: e.EnaSrdEnabled}
+		if u := e.EnaSrdUdpSpecification; u != nil {
+			out.EnaSrdSpecification.EnaSrdUdpSpecification = &types.EnaSrdUdpSpecificationRequest{EnaSrdUdpEnabled: u.EnaSrdUdpEnabled}
+		}
+	}
+	for _, p := range n.Ipv4Prefixes {
+		out.Ipv4Prefixes = append(out.Ipv4Prefixes, types.Ipv4PrefixSpecificationRequest{Ipv4Prefix: p.Ipv4Prefix})
+	}
+	for _, a := range n.Ipv6Addresses {
+		out.Ipv6Addresses = append(out.Ipv6Addresses, types.InstanceIpv6AddressRequest{Ipv6Address: a.Ipv6Address})
+	}
+	for _, p := range n.Ipv6Prefixes {
+		out.Ipv6Prefixes = append(out.Ipv6Prefixes, types.Ipv6PrefixSpecificationRequest{Ipv6Prefix: p.Ipv6Prefix})
 	}
 	return out
 }

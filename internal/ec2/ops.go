@@ -208,13 +208,14 @@ func (c *Client) DefaultTemplateVersion(ctx context.Context, templateID string) 
 // sourceVersion with data written over it, and returns its number. The
 // new version is not the default; SetDefaultVersion makes it so.
 //
-// The primary network interface (device index 0: subnet, security groups,
-// private IP) and the instance and volume tag specifications are written
-// whole from data, because EC2 replaces a list member of the source
-// version rather than merging it; other interfaces and the members of the
-// primary one that data does not hold are therefore not carried over. The
-// instance type and the instance profile are written when data holds
-// them; every other member is inherited from sourceVersion.
+// EC2 replaces a list member of the source version whole rather than
+// merging it, so the source version is read first: its network interfaces
+// are written again as they are, every member of each kept, with the
+// primary one's (device index 0) subnet, security groups and private IP
+// taken from data; its tag specifications are written again, those of
+// instances and volumes from data. The instance type and the instance
+// profile are written when data holds them; every other member is
+// inherited from sourceVersion.
 func (c *Client) CreateTemplateVersion(ctx context.Context, templateID string, sourceVersion int64, data TemplateData, description string) (int64, error) {
 	const op = "create launch template version"
 	if templateID == "" {
@@ -223,10 +224,21 @@ func (c *Client) CreateTemplateVersion(ctx context.Context, templateID string, s
 	if sourceVersion <= 0 {
 		return 0, refuse(op, fmt.Sprintf("source version %d is not a version number", sourceVersion))
 	}
+	src, err := c.api.DescribeLaunchTemplateVersions(ctx, &ec2.DescribeLaunchTemplateVersionsInput{
+		LaunchTemplateId: aws.String(templateID),
+		Versions:         []string{strconv.FormatInt(sourceVersion, 10)},
+	})
+	if err != nil {
+		return 0, wrap(op, err)
+	}
+	if len(src.LaunchTemplateVersions) == 0 {
+		return 0, &drs.Error{Op: op, Class: drs.ErrNotFound,
+			Err: fmt.Errorf("launch template %s has no version %d", templateID, sourceVersion)}
+	}
 	in := &ec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId:   aws.String(templateID),
 		SourceVersion:      aws.String(strconv.FormatInt(sourceVersion, 10)),
-		LaunchTemplateData: templateDataRequest(data),
+		LaunchTemplateData: templateDataRequest(src.LaunchTemplateVersions[0].LaunchTemplateData, data),
 	}
 	if description != "" {
 		in.VersionDescription = aws.String(description)
