@@ -142,13 +142,14 @@
 // server whose effective settings manage nothing has nothing to apply and
 // is marked applied). Each launch records SettingsAppliedAt and
 // LaunchTemplateVersion, or SettingsError and fails with "launch
-// settings: <error>"; an error of the whole call fails all of them,
-// unless it says that DRS or EC2 did not answer (throttled after the
-// clients' retries, a 5xx, unreachable: such a call wrote nothing for
-// certain): then the servers stay PENDING, one settings_deferred event is
-// recorded, and the call is made again every 15s until the wave has run
-// for its launch timeout (LaunchTimeoutMinutes, else StuckTimeout), after
-// which the error fails them. The outcome is committed, then the results (ExecutionID set) are written to
+// settings: <error>"; an error of the whole call fails all of them.
+// Either kind of error, when it says that DRS or EC2 did not answer
+// (throttled after the clients' retries, a 5xx, unreachable; for one
+// server, plan.AppliedSettings.Unanswered), leaves the servers concerned
+// PENDING instead: one settings_deferred event is recorded, and they are
+// applied again every 15s until the wave has run for its launch timeout
+// (LaunchTimeoutMinutes, else StuckTimeout), after which the error fails
+// them. Applying again is safe: only what differs is written. The outcome is committed, then the results (ExecutionID set) are written to
 // the store when it has PutAppliedSettings (store.SettingsStore); a
 // failure to write them is logged and holds nothing up. A launch whose
 // settings are not applied is never batched. Without an applier the

@@ -248,7 +248,16 @@ func (e *Engine) statusChecks(ctx context.Context, r *run, c *change, w *plan.Wa
 	for _, l := range ls {
 		byInstance[l.EC2InstanceID] = l
 	}
+	// A launched server whose instance DRS has not named cannot be
+	// checked, and an unchecked server never passes the gate.
 	var bad []string
+	launched := len(ls)
+	for _, l := range r.byWave[w.Name] {
+		if l.Status == plan.LaunchLaunched && l.EC2InstanceID == "" {
+			bad = append(bad, l.SourceServerID+" (no EC2 instance ID)")
+			launched++
+		}
+	}
 	for _, k := range sortedKeys(byRegion) {
 		ids := byRegion[k]
 		cl, err := e.ec2Client(ctx, k)
@@ -281,7 +290,7 @@ func (e *Engine) statusChecks(ctx context.Context, r *run, c *change, w *plan.Wa
 		return true, fmt.Sprintf("%d instances ok", len(ls))
 	}
 	named := bad[:min(len(bad), gateNamed)]
-	msg := fmt.Sprintf("%d of %d instances not ok: %s", len(bad), len(ls), strings.Join(named, ", "))
+	msg := fmt.Sprintf("%d of %d instances not ok: %s", len(bad), launched, strings.Join(named, ", "))
 	if len(bad) > len(named) {
 		msg += ", …"
 	}

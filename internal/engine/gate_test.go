@@ -1,7 +1,9 @@
 package engine
 
 import (
+	"context"
 	"encoding/json"
+	"errors"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -320,5 +322,28 @@ func TestWait(t *testing.T) {
 		if got := e.wait(); got != tc.want {
 			t.Errorf("%s: wait %s, want %s", tc.name, got, tc.want)
 		}
+	}
+}
+
+// noEC2 is an EC2Source that no call may reach.
+type noEC2 struct{ t *testing.T }
+
+func (n noEC2) For(context.Context, string, string) (EC2, error) {
+	n.t.Error("EC2 called for instances that have no ID")
+	return nil, errors.New("no EC2 here")
+}
+
+// TestStatusChecksNeedInstanceIDs: a launched server whose instance DRS
+// has not named cannot pass a status-check gate, even when no instance
+// of the wave has an ID to check.
+func TestStatusChecksNeedInstanceIDs(t *testing.T) {
+	e := New(Options{Store: nil, DRS: nil, Owner: "e1", EC2: noEC2{t}, Logger: testLogger()})
+	ex := &plan.Execution{ID: "ex-1", Plan: plan.RecoveryPlan{Waves: []plan.Wave{{Name: "db"}}}}
+	r := newRun(ex, []plan.WaveRun{{ExecutionID: "ex-1", Name: "db", Status: plan.WaveVerifying}},
+		[]plan.Launch{{ExecutionID: "ex-1", Wave: "db", SourceServerID: "s-0123456789abcdef0",
+			Region: "us-east-1", Status: plan.LaunchLaunched}}, nil)
+	ok, msg := e.statusChecks(t.Context(), r, &change{}, r.waves[0])
+	if ok || msg != "1 of 1 instances not ok: s-0123456789abcdef0 (no EC2 instance ID)" {
+		t.Errorf("status checks ok=%v %q; want not ok naming the server", ok, msg)
 	}
 }

@@ -118,22 +118,26 @@ func (e *Engine) applyRegion(ctx context.Context, r *run, w *plan.WaveRun, k reg
 	}
 
 	now := e.now()
-	if callErr != nil && settingsUnanswered(callErr) && w.StartTime != nil &&
-		now.Sub(*w.StartTime) < r.stuckTimeout(w.Name, e.opts.StuckTimeout) {
-		// Nothing was written for certain: the servers wait, unlaunched,
-		// and the call is made again, until the wave's launch timeout.
-		key := w.Name + "|" + k.String()
+	key := w.Name + "|" + k.String()
+	// While the wave is younger than its launch timeout, servers whose
+	// settings met no answer from DRS or EC2 wait, unlaunched, and are
+	// tried again; after it, the error fails them.
+	canWait := w.StartTime != nil && now.Sub(*w.StartTime) < r.stuckTimeout(w.Name, e.opts.StuckTimeout)
+	c := &change{}
+	deferLater := func(n int, why string) {
 		if r.settingsRetry[key].IsZero() {
-			c := &change{}
-			c.event(now, "settings_deferred", w.Name, "", fmt.Sprintf("%d servers in %s: %v", len(ls), k, callErr))
-			if err := e.commit(ctx, r, c); err != nil {
-				return err
-			}
+			c.event(now, "settings_deferred", w.Name, "", fmt.Sprintf("%d servers in %s: %s", n, k, why))
 		}
 		e.log.Warn("launch settings deferred", "execution_id", r.ex.ID, "wave", w.Name,
-			"region", k.String(), "error", callErr)
+			"region", k.String(), "servers", n, "error", why)
 		r.settingsRetry[key] = now.Add(settingsRetryWait)
-		return nil
+	}
+	if callErr != nil && settingsUnanswered(callErr) && canWait {
+		deferLater(len(targets), callErr.Error())
+		if c.empty() {
+			return nil
+		}
+		return e.commit(ctx, r, c)
 	}
 
 	byServer := make(map[string]*plan.AppliedSettings, len(results))
@@ -141,8 +145,8 @@ func (e *Engine) applyRegion(ctx context.Context, r *run, w *plan.WaveRun, k reg
 		results[i].ExecutionID = r.ex.ID
 		byServer[results[i].SourceServerID] = &results[i]
 	}
-	c := &change{}
-	failed := 0
+	failed, waiting, applied := 0, 0, 0
+	var waitWhy string
 	for _, l := range ls {
 		res := byServer[l.SourceServerID]
 		msg := ""
@@ -152,6 +156,10 @@ func (e *Engine) applyRegion(ctx context.Context, r *run, w *plan.WaveRun, k reg
 			msg = callErr.Error()
 		case res == nil:
 			msg = "no result for the server"
+		case res.Error != "" && res.Unanswered && canWait:
+			waiting++
+			waitWhy = res.Error
+			continue
 		case res.Error != "":
 			msg = res.Error
 		}
@@ -168,15 +176,23 @@ func (e *Engine) applyRegion(ctx context.Context, r *run, w *plan.WaveRun, k reg
 			l.LaunchTemplateVersion = res.LaunchTemplateVersion
 		}
 		c.launch(l)
+		applied++
 	}
-	typ, msg := "settings_applied", fmt.Sprintf("%d servers in %s", len(ls)-failed, k)
-	if failed > 0 {
-		typ, msg = "settings_failed", fmt.Sprintf("%d of %d servers in %s", failed, len(ls), k)
+	switch {
+	case failed > 0:
+		msg := fmt.Sprintf("%d of %d servers in %s", failed, len(ls), k)
 		if callErr != nil {
 			msg += ": " + callErr.Error()
 		}
+		c.event(now, "settings_failed", w.Name, "", msg)
+	case applied > 0:
+		c.event(now, "settings_applied", w.Name, "", fmt.Sprintf("%d servers in %s", applied, k))
 	}
-	c.event(now, typ, w.Name, "", msg)
+	if waiting > 0 {
+		deferLater(waiting, waitWhy)
+	} else {
+		delete(r.settingsRetry, key)
+	}
 	if err := e.commit(ctx, r, c); err != nil {
 		return err
 	}

@@ -371,3 +371,44 @@ func TestSettingsDeferredWhileEC2Fails(t *testing.T) {
 		h.checkOnce(id, 1)
 	})
 }
+
+// TestSettingsDeferredPerServer has EC2 answer 500 to two of a wave's
+// CreateLaunchTemplateVersion calls, after validation passed: those two
+// servers wait and are applied on a later round, the third is applied at
+// once, and none fails.
+func TestSettingsDeferredPerServer(t *testing.T) {
+	isolateAWSEnv(t)
+	synctest.Test(t, func(t *testing.T) {
+		h := newHarness(t, linuxServers(3), 1)
+		h.prepare = func(ex *plan.Execution) {
+			withSettings(ex, "db", plan.LaunchSettings{SubnetID: simSubnet2}, nil)
+		}
+		if err := h.sim.SetFaults(drssim.Faults{FailNext: []drssim.FailNext{{Operation: "CreateLaunchTemplateVersion", Count: 2}}}); err != nil {
+			t.Fatal(err)
+		}
+		id := h.start(plan.ModeDrill, chain(wave("db", 3)))
+		e := h.engine("e1", h.withEC2)
+		ex := h.finish(e, id, 2000)
+		if ex.Status != plan.ExecCompleted {
+			for _, l := range h.launches(id) {
+				t.Logf("%s %s %q", l.SourceServerID, l.Status, l.Error)
+			}
+			t.Fatalf("status %s, want COMPLETED", ex.Status)
+		}
+		var types []string
+		for _, ev := range h.events(id) {
+			if strings.HasPrefix(ev.Type, "settings_") {
+				types = append(types, ev.Type)
+			}
+		}
+		if diff := cmp.Diff([]string{"settings_applied", "settings_deferred", "settings_applied"}, types); diff != "" {
+			t.Errorf("settings events mismatch (-want +got):\n%s", diff)
+		}
+		for _, l := range h.launches(id) {
+			if inst, ok := h.sim.Instance(l.EC2InstanceID); !ok || inst.SubnetID != simSubnet2 || l.SettingsError != "" {
+				t.Errorf("%s: instance in %q, settings error %q", l.SourceServerID, inst.SubnetID, l.SettingsError)
+			}
+		}
+		h.checkOnce(id, 1)
+	})
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"slices"
 
+	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/plan"
 )
 
@@ -63,6 +64,7 @@ func (s *Service) applyOne(ctx context.Context, d DRS, e EC2, accountID, region 
 	rec.Time = s.now()
 	if err != nil {
 		rec.Error = err.Error()
+		rec.Unanswered = errors.Is(err, drs.ErrThrottled) || errors.Is(err, drs.ErrTransient)
 	}
 	return rec
 }

@@ -193,6 +193,11 @@ type AppliedSettings struct {
 	ExecutionID string    `json:"executionId,omitempty"`
 	Time        time.Time `json:"time"`
 	Error       string    `json:"error,omitempty"`
+	// Unanswered says that Error is DRS or EC2 not answering (throttled
+	// after the clients' retries, a 5xx, unreachable) rather than the
+	// settings being refused: trying again later may succeed. It is for
+	// the caller of the moment, and neither stored nor sent.
+	Unanswered bool `json:"-"`
 }
 
 // ServerDrift is the difference between what a server's launch settings
