@@ -160,8 +160,10 @@
 // one again until the subnet wraps. A missing subnet or group, a group of
 // another VPC, an address outside the subnet, a full subnet or an address
 // in use (InvalidIPAddress.InUse, also when the holder is an older
-// recovery instance of the same server) fails that server's launch with
-// the EC2 error in rawError. Each instance has one network interface,
+// recovery instance of the same server), or security groups named both
+// for the instance and for a network interface
+// (InvalidParameterCombination), fails that server's launch with the EC2
+// error in rawError. Each instance has one network interface,
 // deleted with it. Terminating a recovery instance makes its EC2 instance
 // shutting-down, then terminated; terminated instances stay listed.
 //

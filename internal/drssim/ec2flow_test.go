@@ -676,3 +676,32 @@ func TestEC2Control(t *testing.T) {
 		t.Errorf("PUT impaired of an unknown instance: %d, want 404", code)
 	}
 }
+
+// TestEC2LaunchRefusesGroupsAtBothLevels: a default version naming
+// security groups for the instance and a network interface fails the
+// launch, as EC2 refuses such a request.
+func TestEC2LaunchRefusesGroupsAtBothLevels(t *testing.T) {
+	sim, dc, c := ec2Sim(t, drssim.Options{Servers: 1, Seed: 5})
+	id := serverIDs(t, sim, 1)[0]
+	newVersion(t, c, sim.LaunchTemplateID(id), "$Default", &ec2types.RequestLaunchTemplateData{
+		SecurityGroupIds:  []string{"sg-0e5a1d00000000024"},
+		NetworkInterfaces: nic("subnet-0e5a1d00000000011", ""),
+	})
+	job := drill(t, sim, dc, id)
+	if st := job.ParticipatingServers[0].LaunchStatus; st != drstypes.LaunchStatusFailed {
+		t.Fatalf("launch status %s, want FAILED", st)
+	}
+	logs, err := dc.DescribeJobLogItems(t.Context(), &drs.DescribeJobLogItemsInput{JobID: job.JobID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := ""
+	for _, item := range logs.Items {
+		if item.Event == drstypes.JobLogEventLaunchFailed {
+			raw = aws.ToString(item.EventData.RawError)
+		}
+	}
+	if !strings.Contains(raw, "InvalidParameterCombination") {
+		t.Errorf("rawError %q, want InvalidParameterCombination", raw)
+	}
+}

@@ -539,6 +539,12 @@ func (s *Sim) resolveLaunch(srv *server, jobTags map[string]string) (launchSpec,
 	}
 	subnetID, static := firstSubnetID, ""
 	sgs := data.sgIDs
+	if len(data.sgIDs) > 0 && len(data.nics) > 0 {
+		// EC2 refuses a launch that names security groups both for the
+		// instance and for a network interface.
+		return spec, ec2LaunchError("InvalidParameterCombination",
+			"Network interfaces and an instance-level security groups may not be specified on the same request")
+	}
 	if nic := data.primaryNIC(); nic != nil {
 		if nic.subnetID != "" {
 			subnetID = nic.subnetID

@@ -13,6 +13,7 @@ import (
 	"net/http/httptest"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -595,5 +596,36 @@ func TestContractTemplateKeepsWhatItDoesNotManage(t *testing.T) {
 	}
 	if diff := cmp.Diff(wantTags, tags); diff != "" {
 		t.Errorf("tag specifications mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// TestContractTemplateInstanceLevelGroups: a source version naming
+// security groups for the instance cannot take drsorch's network
+// interface without a template EC2 would refuse to launch, so the port
+// refuses, and writes no version.
+func TestContractTemplateInstanceLevelGroups(t *testing.T) {
+	k := newContract(t, "in-process", drssim.Options{Servers: 1, Seed: 5}, Config{})
+	ctx := t.Context()
+	lt := k.sim.LaunchTemplateID(k.serverIDs(t, 1)[0])
+	sdk := awsec2.New(awsec2.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sim.local"),
+		HTTPClient: &http.Client{Transport: k.sim.Transport()}, Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	team, err := sdk.CreateLaunchTemplateVersion(ctx, &awsec2.CreateLaunchTemplateVersionInput{
+		LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("1"),
+		LaunchTemplateData: &types.RequestLaunchTemplateData{SecurityGroupIds: []string{sgWeb}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := aws.ToInt64(team.LaunchTemplateVersion.VersionNumber)
+	_, err = k.ec2.CreateTemplateVersion(ctx, lt, src, TemplateData{SubnetID: subnetB, SecurityGroupIDs: []string{sgDB}}, "")
+	if !errors.Is(err, drs.ErrValidation) || !strings.Contains(err.Error(), "names security groups for the instance ("+sgWeb+")") {
+		t.Fatalf("error %v, want a validation error naming %s", err, sgWeb)
+	}
+	out, err := sdk.DescribeLaunchTemplateVersions(ctx, &awsec2.DescribeLaunchTemplateVersionsInput{
+		LaunchTemplateId: aws.String(lt), Versions: []string{"$Latest"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := aws.ToInt64(out.LaunchTemplateVersions[0].VersionNumber); got != src {
+		t.Errorf("latest version %d after the refusal, want %d: nothing written", got, src)
 	}
 }

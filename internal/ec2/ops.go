@@ -7,6 +7,7 @@ import (
 	"regexp"
 	"slices"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -235,10 +236,19 @@ func (c *Client) CreateTemplateVersion(ctx context.Context, templateID string, s
 		return 0, &drs.Error{Op: op, Class: drs.ErrNotFound,
 			Err: fmt.Errorf("launch template %s has no version %d", templateID, sourceVersion)}
 	}
+	base := src.LaunchTemplateVersions[0].LaunchTemplateData
+	if base != nil && (len(base.SecurityGroupIds) > 0 || len(base.SecurityGroups) > 0) {
+		// A new version inherits them and cannot drop them, and EC2
+		// refuses to launch security groups named both for the instance
+		// and for a network interface, where drsorch writes them.
+		return 0, refuse(op, fmt.Sprintf("launch template %s version %d names security groups for the instance (%s): "+
+			"move them onto its network interface at device index 0, where drsorch manages them",
+			templateID, sourceVersion, strings.Join(append(slices.Clone(base.SecurityGroupIds), base.SecurityGroups...), ", ")))
+	}
 	in := &ec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId:   aws.String(templateID),
 		SourceVersion:      aws.String(strconv.FormatInt(sourceVersion, 10)),
-		LaunchTemplateData: templateDataRequest(src.LaunchTemplateVersions[0].LaunchTemplateData, data),
+		LaunchTemplateData: templateDataRequest(base, data),
 	}
 	if description != "" {
 		in.VersionDescription = aws.String(description)
