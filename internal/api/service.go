@@ -24,6 +24,20 @@ func (s *Server) ReplaceGroup(ctx context.Context, g *plan.ProtectionGroup) erro
 	return s.replaceGroup(ctx, g)
 }
 
+// SaveAndApplyGroup creates g (create) or replaces the group with its ID,
+// then applies its launch settings, as POST or PUT
+// /api/v1/protection-groups?applyLaunchSettings=true do: every server's
+// settings are checked against EC2 first, and a refusal (err) stores
+// nothing. Once stored, the apply's own failure is applyErr, the group
+// staying stored at its new version.
+func (s *Server) SaveAndApplyGroup(ctx context.Context, g *plan.ProtectionGroup, create bool) (results []plan.AppliedSettings, applyErr, err error) {
+	sv, err := s.saveGroup(ctx, g, create, true)
+	if err != nil {
+		return nil, nil, err
+	}
+	return sv.results, sv.applyErr, nil
+}
+
 // CheckGroup validates g against the stored groups without storing it and
 // puts it in its stored form; g.ID, when set, names the group it would
 // replace.

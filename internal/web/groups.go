@@ -145,10 +145,17 @@ func (s *Server) groupSubmit(w http.ResponseWriter, r *http.Request) error {
 		return s.showGroupForm(w, r, http.StatusOK, d, true)
 	}
 
-	var err error
-	if d.New {
+	// Saving to apply checks every server's settings against EC2 first,
+	// so that a refusal stores nothing.
+	applying := d.ApplyAfterSave && s.settings != nil
+	var results []plan.AppliedSettings
+	var err, applyErr error
+	switch {
+	case applying:
+		results, applyErr, err = s.settings.SaveAndApplyGroup(ctx, &g, d.New)
+	case d.New:
 		err = s.defs.CreateGroup(ctx, &g)
-	} else {
+	default:
 		err = s.defs.ReplaceGroup(ctx, &g)
 	}
 	if err != nil {
@@ -160,20 +167,22 @@ func (s *Server) groupSubmit(w http.ResponseWriter, r *http.Request) error {
 		return s.showGroupForm(w, r, status, d, false)
 	}
 	fl := flash{Notice: fmt.Sprintf("Protection group %q saved.", g.Name)}
-	if d.ApplyAfterSave && s.settings != nil {
-		applied, err := s.apply(ctx, &g)
-		if err != nil {
+	if applying {
+		if applyErr != nil {
 			// The group is saved: show it, at its new version, with why
-			// its settings were not applied, at their fields.
-			fe, status, ok := formErrors(err)
+			// its settings were not applied.
+			fe, status, ok := formErrors(applyErr)
 			if !ok {
-				return err
+				s.log.ErrorContext(ctx, "apply launch settings after saving", "group", g.ID, "error", applyErr)
+				fe = &fieldErrors{Message: "DRS or EC2 could not be asked (the server's log has the detail)"}
+				status = http.StatusBadGateway
 			}
 			d.New, d.Group.ID, d.Group.Version, d.Errors = false, g.ID, g.Version, fe
 			d.Notice = fl.Notice
 			d.Error = "The launch settings were not applied: " + fe.Message
 			return s.showGroupForm(w, r, status, d, false)
 		}
+		applied := appliedFlash(&g, results)
 		fl.Notice += " " + applied.Notice
 		fl.Warnings = applied.Warnings
 	}

@@ -3,6 +3,7 @@ package web
 import (
 	"context"
 	"errors"
+	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
@@ -189,6 +190,10 @@ func TestGroupFormSettingsErrorsAtFields(t *testing.T) {
 type fakeSettings struct {
 	applied  []plan.AppliedSettings
 	applyErr error
+	// defs stores the groups SaveAndApplyGroup saves, unless saveErr
+	// refuses them first.
+	defs    Definitions
+	saveErr error
 	view     api.GroupSettingsView
 	drift    api.GroupDrift
 	driftErr error
@@ -199,6 +204,23 @@ type fakeSettings struct {
 func (f *fakeSettings) ApplyLaunchSettings(ctx context.Context, groupID string) ([]plan.AppliedSettings, error) {
 	f.applies = append(f.applies, groupID)
 	return f.applied, f.applyErr
+}
+
+func (f *fakeSettings) SaveAndApplyGroup(ctx context.Context, g *plan.ProtectionGroup, create bool) ([]plan.AppliedSettings, error, error) {
+	if f.saveErr != nil {
+		return nil, nil, f.saveErr
+	}
+	var err error
+	if create {
+		err = f.defs.CreateGroup(ctx, g)
+	} else {
+		err = f.defs.ReplaceGroup(ctx, g)
+	}
+	if err != nil {
+		return nil, nil, err
+	}
+	f.applies = append(f.applies, g.ID)
+	return f.applied, f.applyErr, nil
 }
 
 func (f *fakeSettings) GroupLaunchSettings(ctx context.Context, groupID string) (api.GroupSettingsView, error) {
@@ -332,12 +354,13 @@ func TestGroupSettingsPanels(t *testing.T) {
 }
 
 // TestGroupSaveAndApply saves a group with "apply after saving": the
-// group is stored and its settings applied once; a refusal of the apply
-// shows the saved group at its new version with the errors at fields.
+// group is stored and its settings applied once. A refusal of the
+// settings stores nothing and shows the errors at their fields; a failure
+// of the apply after the save shows the saved group at its new version.
 func TestGroupSaveAndApply(t *testing.T) {
 	e := newEnv(t)
 	crm := e.serversWith("app", "crm")
-	fake := &fakeSettings{applied: []plan.AppliedSettings{{SourceServerID: crm[0].ID, Changed: []string{"subnetId"}}}}
+	fake := &fakeSettings{defs: e.api, applied: []plan.AppliedSettings{{SourceServerID: crm[0].ID, Changed: []string{"subnetId"}}}}
 	e.withSettings(fake)
 	form, _ := groupSettingsForm(crm[0].ID, crm[1].ID)
 	form.Set("applyLaunchSettings", "on")
@@ -357,25 +380,38 @@ func TestGroupSaveAndApply(t *testing.T) {
 		t.Errorf("notice %q", n)
 	}
 
-	fake.applyErr = plan.Errors{{Code: plan.CodeSubnetNotFound, Field: "launchSettings.subnetId",
-		Message: "subnet subnet-0e5a1d00000000011 does not exist"}}
+	// Refused: nothing stored, the errors at their fields, the input kept.
+	fake.saveErr = &api.Error{Status: http.StatusUnprocessableEntity, Code: "validation_failed",
+		Message: "the launch settings are refused", Details: []api.Detail{{Code: plan.CodeSubnetNotFound,
+			Field: "launchSettings.subnetId", Message: "subnet subnet-0e5a1d00000000011 does not exist"}}}
 	form.Set("version", strconv.FormatInt(g.Version, 10))
 	form.Set("name", "crm-2")
 	rec, page = e.post("/groups/"+g.ID, form)
-	if rec.Code != 400 {
-		t.Fatalf("refused apply: status %d", rec.Code)
+	if rec.Code != http.StatusUnprocessableEntity {
+		t.Fatalf("refused save: status %d", rec.Code)
 	}
 	if errs := page.byID("f-launchSettings-subnetId").fieldErrors(); len(errs) != 1 || !strings.Contains(errs[0], "does not exist") {
 		t.Errorf("errors at the subnet: %q", errs)
+	}
+	if after, err := e.store.GetGroup(t.Context(), g.ID); err != nil || after.Name != "crm" || after.Version != g.Version {
+		t.Errorf("group after the refusal: %q at version %d (%v), want crm at %d unchanged", after.Name, after.Version, err, g.Version)
+	}
+	if page.byID("ls.subnetId").attr("value") != "subnet-0e5a1d00000000011" || page.byID("name").attr("value") != "crm-2" {
+		t.Error("the form lost its values")
+	}
+
+	// Saved, then the apply failed: the group at its new version.
+	fake.saveErr = nil
+	fake.applyErr = &api.Error{Status: http.StatusServiceUnavailable, Code: "unavailable", Message: "EC2 could not be asked"}
+	rec, page = e.post("/groups/"+g.ID, form)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("failed apply: status %d", rec.Code)
 	}
 	if v := page.byID("group-form").with("name", "version").attr("value"); v != strconv.FormatInt(g.Version+1, 10) {
 		t.Errorf("form at version %s after the save, want %d", v, g.Version+1)
 	}
 	if n := page.byID("page-notice").text(); !strings.Contains(n, `"crm-2" saved`) {
 		t.Errorf("notice %q", n)
-	}
-	if page.byID("ls.subnetId").attr("value") != "subnet-0e5a1d00000000011" || page.byID("applyLaunchSettings").attr("id") == "" {
-		t.Error("the form lost its values")
 	}
 }
 

@@ -19,6 +19,10 @@ import (
 // UI applies them with exactly the API's checks.
 type Settings interface {
 	ApplyLaunchSettings(ctx context.Context, groupID string) ([]plan.AppliedSettings, error)
+	// SaveAndApplyGroup stores g (created or replaced) once every
+	// server's settings passed their EC2 checks, then applies them; err
+	// is a refusal, with nothing stored, applyErr a failure after the save.
+	SaveAndApplyGroup(ctx context.Context, g *plan.ProtectionGroup, create bool) (results []plan.AppliedSettings, applyErr, err error)
 	GroupLaunchSettings(ctx context.Context, groupID string) (api.GroupSettingsView, error)
 	GroupDrift(ctx context.Context, groupID string) (api.GroupDrift, error)
 	// SyncTags copies source machines' EC2 tags onto their DRS source
@@ -140,6 +144,11 @@ func (s *Server) apply(ctx context.Context, g *plan.ProtectionGroup) (flash, err
 	if err != nil {
 		return flash{}, err
 	}
+	return appliedFlash(g, results), nil
+}
+
+// appliedFlash tells what applying a group's launch settings did.
+func appliedFlash(g *plan.ProtectionGroup, results []plan.AppliedSettings) flash {
 	var fl flash
 	changed, failed := 0, 0
 	for _, a := range results {
@@ -156,7 +165,7 @@ func (s *Server) apply(ctx context.Context, g *plan.ProtectionGroup) (flash, err
 	if len(results) == 0 {
 		fl.Notice = fmt.Sprintf("Protection group %q manages no launch setting of any server: nothing to apply.", g.Name)
 	}
-	return fl, nil
+	return fl
 }
 
 var _ Settings = (*api.Server)(nil)
