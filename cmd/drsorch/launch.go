@@ -61,15 +61,20 @@ func runDrift(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	}
 	drifts := []api.GroupDrift{}
 	names := map[string]string{}
+	failed := 0
 	for _, g := range groups {
 		names[g.ID] = g.Name
 		d, err := c.GroupDrift(ctx, g.ID)
 		if err != nil {
-			return describeRefusal(stderr, fmt.Sprintf("drift of group %q", g.Name), err)
+			// A group that cannot be read back is not drift: the others
+			// are still checked, and the exit status says unreadable.
+			fmt.Fprintf(stderr, "drift of group %q: %v\n", g.Name, err)
+			failed++
+			continue
 		}
 		drifts = append(drifts, d)
 	}
-	drifted, unreadable := 0, 0
+	drifted, unreadable := 0, failed
 	for _, d := range drifts {
 		drifted += d.Drifted
 		unreadable += d.Unreadable
@@ -85,6 +90,9 @@ func runDrift(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			fmt.Fprintln(stdout, "no protection group has launch settings")
 		case drifted == 0 && unreadable == 0:
 			fmt.Fprintf(stdout, "%s checked: every server in line\n", quantity(len(groups), "group"))
+		case failed > 0:
+			fmt.Fprintf(stdout, "%s checked: %d servers drifted, %d unreadable, %s not read back at all\n",
+				quantity(len(groups), "group"), drifted, unreadable-failed, quantity(failed, "group"))
 		default:
 			fmt.Fprintf(stdout, "%s checked: %d servers drifted, %d unreadable\n",
 				quantity(len(groups), "group"), drifted, unreadable)

@@ -288,17 +288,23 @@ func (s *Server) GroupDrift(ctx context.Context, groupID string) (GroupDrift, er
 	if err != nil {
 		return GroupDrift{}, about(err, groupName(groupID))
 	}
-	targets, _, err := s.groupTargets(ctx, *g)
+	targets, missing, err := s.groupTargets(ctx, *g)
 	if err != nil {
 		return GroupDrift{}, err
 	}
 	d := GroupDrift{GroupID: g.ID, CheckedAt: s.now().UTC(), Servers: []plan.ServerDrift{}}
-	if len(targets) == 0 {
-		return d, nil
+	var servers []plan.ServerDrift
+	if len(targets) > 0 {
+		servers, err = s.settings.Drift(ctx, g.AccountID, g.Region, targets)
+		if err != nil {
+			return GroupDrift{}, s.settingsRefusal(ctx, err, "read back launch settings")
+		}
 	}
-	servers, err := s.settings.Drift(ctx, g.AccountID, g.Region, targets)
-	if err != nil {
-		return GroupDrift{}, s.settingsRefusal(ctx, err, "read back launch settings")
+	// A listed server DRS no longer knows has nothing to read back: it is
+	// unreadable, not in line.
+	for _, t := range plan.SettingsTargets(*g, missing) {
+		servers = append(servers, plan.ServerDrift{GroupID: g.ID, SourceServerID: t.SourceServerID,
+			Error: fmt.Sprintf("source server %s is not in DRS in %s", t.SourceServerID, g.Region)})
 	}
 	for i := range servers {
 		if servers[i].Fields == nil {

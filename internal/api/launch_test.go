@@ -142,6 +142,9 @@ func TestApplyAndDrift(t *testing.T) {
 		t.Errorf("drift after apply: %+v, want none", after)
 	}
 	again := must[ApplyResults](e.testEnv, http.StatusOK, "POST", base+"/apply-launch-settings", "{}")
+	if len(again.Results) != len(e.db) {
+		t.Errorf("second apply: %d results, want %d", len(again.Results), len(e.db))
+	}
 	for _, r := range again.Results {
 		if len(r.Changed) > 0 || r.Error != "" {
 			t.Errorf("second apply of %s changed %v (error %q), want nothing", r.SourceServerID, r.Changed, r.Error)
@@ -175,6 +178,21 @@ func TestApplyAndDrift(t *testing.T) {
 	}
 	if len(page.Items) != 2 || page.Items[0].Target != base+"/apply-launch-settings" || page.Items[0].Outcome != "ok" {
 		t.Errorf("audit of applies: %+v, want two ok entries", page.Items)
+	}
+}
+
+// TestDriftOfServerNotInDRS: a listed server DRS does not know has
+// nothing to read back; drift reports it unreadable rather than in line.
+func TestDriftOfServerNotInDRS(t *testing.T) {
+	e := newLaunchEnv(t, true)
+	gone := "s-0000000000000000f"
+	g := must[plan.ProtectionGroup](e.testEnv, http.StatusCreated, "POST", groupsPath, plan.ProtectionGroup{
+		Name: "gone", Region: "us-east-1", SourceServerIDs: []string{gone},
+		LaunchSettings: &plan.LaunchSettings{SubnetID: simSubnetA}})
+	d := must[GroupDrift](e.testEnv, http.StatusOK, "GET", groupsPath+"/"+g.ID+"/drift", nil)
+	if d.Unreadable != 1 || d.Drifted != 0 || len(d.Servers) != 1 || d.Servers[0].SourceServerID != gone ||
+		!strings.Contains(d.Servers[0].Error, "not in DRS") {
+		t.Errorf("drift %+v, want %s unreadable as not in DRS", d, gone)
 	}
 }
 
@@ -393,8 +411,25 @@ func TestWithoutSettingsService(t *testing.T) {
 func TestTagSync(t *testing.T) {
 	e := newLaunchEnv(t, true)
 	first := must[plan.TagSyncResult](e.testEnv, http.StatusOK, "POST", tagSyncPath, map[string]string{"region": "us-east-1"})
-	if first.Region != "us-east-1" || first.Servers != len(e.sim.Servers()) || first.Linked == 0 || len(first.Errors) > 0 {
-		t.Fatalf("first sync: %+v", first)
+	if first.Region != "us-east-1" || first.Servers != len(e.sim.Servers()) || first.Linked == 0 ||
+		first.Updated != first.Linked || len(first.Errors) > 0 {
+		t.Fatalf("first sync: %+v, want every linked server updated", first)
+	}
+	// The source machine's EC2-only tag is now on its DRS source server.
+	srv := e.sim.Servers()[0]
+	inst, ok := e.sim.Instance(e.sim.SourceInstanceID(srv.ID))
+	if !ok || inst.Tags["Name"] == "" {
+		t.Fatalf("source instance of %s: %+v", srv.ID, inst)
+	}
+	listed := must[listBody[sourceServer]](e.testEnv, http.StatusOK, "GET", "/api/v1/source-servers?limit=1000", nil)
+	var tags map[string]string
+	for _, s := range listed.Items {
+		if s.ID == srv.ID {
+			tags = s.Tags
+		}
+	}
+	if tags["Name"] != inst.Tags["Name"] {
+		t.Errorf("DRS tags of %s after the sync: %v, want Name=%s", srv.ID, tags, inst.Tags["Name"])
 	}
 	second := must[plan.TagSyncResult](e.testEnv, http.StatusOK, "POST", tagSyncPath, "{}")
 	if second.Updated != 0 || second.Linked != first.Linked {
