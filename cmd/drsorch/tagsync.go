@@ -46,6 +46,18 @@ func (a *app) startTagSync(ctx context.Context) func() {
 	}
 }
 
+// auditTagSync records a scheduled tag sync of an account and region.
+func (a *app) auditTagSync(ctx context.Context, where string, err error) {
+	if a.audit == nil {
+		return
+	}
+	e := store.AuditEntry{Actor: "tag sync schedule", Action: "drs:TagResource", Target: where, Outcome: "ok"}
+	if err != nil {
+		e.Outcome, e.Error = "error", err.Error()
+	}
+	a.audit.Record(ctx, e)
+}
+
 // syncAllTags syncs the tags of every account and region a stored group
 // names, one after another, logging each result; an account's failure
 // does not stop the others.
@@ -63,7 +75,17 @@ func (a *app) syncAllTags(ctx context.Context) error {
 				return ctx.Err()
 			}
 			log.Warn("tag sync", "where", where, "error", err)
+			a.auditTagSync(ctx, where, err)
 			continue
+		}
+		if res.Updated > 0 || len(res.Errors) > 0 {
+			// It wrote to DRS (or tried to): the audit trail says so, as
+			// it does for a sync asked for through the API.
+			var werr error
+			if len(res.Errors) > 0 {
+				werr = fmt.Errorf("%d servers updated, %d failed: %s", res.Updated, len(res.Errors), res.Errors[0])
+			}
+			a.auditTagSync(ctx, where, werr)
 		}
 		level := log.Info
 		if len(res.Errors) > 0 {

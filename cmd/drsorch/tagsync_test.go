@@ -10,6 +10,7 @@ import (
 
 	"github.com/drsorch/drsorch/internal/api"
 	"github.com/drsorch/drsorch/internal/drs"
+	"github.com/drsorch/drsorch/internal/store"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/plan"
 )
@@ -106,5 +107,13 @@ func TestServeWiringOverHTTP(t *testing.T) {
 	cancel()
 	if n := costCenters(); n != 12 {
 		t.Errorf("%d of 12 servers carry CostCenter after the scheduled sync", n)
+	}
+	// What it wrote is in the audit trail.
+	page, err := c.store.(store.AuditStore).ListAudit(ctx, store.AuditFilter{Action: "drs:TagResource"}, store.ListOptions{Limit: 10})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) != 1 || page.Items[0].Actor != "tag sync schedule" || page.Items[0].Outcome != "ok" {
+		t.Errorf("audit of the scheduled sync: %+v, want one ok entry", page.Items)
 	}
 }

@@ -192,8 +192,8 @@ type fakeSettings struct {
 	applyErr error
 	// defs stores the groups SaveAndApplyGroup saves, unless saveErr
 	// refuses them first.
-	defs    Definitions
-	saveErr error
+	defs     Definitions
+	saveErr  error
 	view     api.GroupSettingsView
 	drift    api.GroupDrift
 	driftErr error
