@@ -10,9 +10,9 @@ import (
 
 	"github.com/drsorch/drsorch/internal/api"
 	"github.com/drsorch/drsorch/internal/drs"
-	"github.com/drsorch/drsorch/internal/store"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/plan"
+	"github.com/drsorch/drsorch/internal/store"
 )
 
 // TestServeWiringOverHTTP builds the app as serve does, on an emulator
