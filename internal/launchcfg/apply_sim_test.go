@@ -163,6 +163,14 @@ func TestApplyRefusesInvalid(t *testing.T) {
 		{"security group of another VPC", []plan.SettingsTarget{valid,
 			serverTarget(b, plan.LaunchSettings{SubnetID: simSubnet1, SecurityGroupIDs: []string{sourceSG}})},
 			[]codeField{{plan.CodeSecurityGroupOtherVPC, "serverLaunchSettings." + b + ".securityGroupIds[0]"}}},
+		{"group's subnet that does not exist, once for its three servers", func() []plan.SettingsTarget {
+			g := plan.LaunchSettings{SubnetID: "subnet-0e5a1d00000000099"}
+			var ts []plan.SettingsTarget
+			for _, id := range []string{a, b, c} {
+				ts = append(ts, plan.SettingsTarget{GroupID: "pg-1", SourceServerID: id, Settings: g, Field: "launchSettings"})
+			}
+			return ts
+		}(), []codeField{{plan.CodeSubnetNotFound, "launchSettings.subnetId"}}},
 		{"security group that does not exist", []plan.SettingsTarget{valid,
 			serverTarget(b, plan.LaunchSettings{SubnetID: simSubnet1, SecurityGroupIDs: []string{simSGWeb, "sg-0e5a1d00000000099"}})},
 			[]codeField{{plan.CodeSecurityGroupNotFound, "serverLaunchSettings." + b + ".securityGroupIds[1]"}}},

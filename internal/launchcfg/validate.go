@@ -51,9 +51,17 @@ func (s *Service) Validate(ctx context.Context, accountID, region string, target
 	if needsEC2(ts) {
 		callErr = s.checkEC2(ctx, accountID, region, ts)
 	}
+	// A group's setting is every one of its servers': the same problem
+	// of it is reported once, not once per server.
 	var errs plan.Errors
+	seen := make(map[plan.FieldError]bool)
 	for _, t := range ts {
-		errs = append(errs, t.errs...)
+		for _, fe := range t.errs {
+			if !seen[fe] {
+				seen[fe] = true
+				errs = append(errs, fe)
+			}
+		}
 	}
 	if callErr != nil {
 		u := &UncheckedError{Err: callErr}
