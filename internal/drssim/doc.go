@@ -139,7 +139,9 @@
 // Launch templates: CreateLaunchTemplateVersion inherits from
 // SourceVersion every member it does not give; network interfaces, tag
 // specifications and security groups given replace the source's lists.
-// It does not change the default. IDs and addresses are checked for
+// It does not change the default. A request repeated with its
+// ClientToken gets the version the first made (the token with another
+// request: IdempotentParameterMismatch). IDs and addresses are checked for
 // shape (…Malformed, InvalidParameterValue), not existence: as in EC2,
 // those are checked when an instance launches. UpdateLaunchConfiguration
 // writes a new version derived from the latest version DRS itself wrote

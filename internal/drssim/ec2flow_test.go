@@ -2,6 +2,7 @@ package drssim_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/netip"
@@ -14,6 +15,7 @@ import (
 	drstypes "github.com/aws/aws-sdk-go-v2/service/drs/types"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	ec2types "github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/smithy-go"
 	"github.com/google/go-cmp/cmp"
 
 	"github.com/drsorch/drsorch/internal/drssim"
@@ -703,5 +705,41 @@ func TestEC2LaunchRefusesGroupsAtBothLevels(t *testing.T) {
 	}
 	if !strings.Contains(raw, "InvalidParameterCombination") {
 		t.Errorf("rawError %q, want InvalidParameterCombination", raw)
+	}
+}
+
+// TestEC2CreateVersionClientToken: a request repeated with its
+// ClientToken gets the version the first made, and no other; the token
+// with a different request is refused.
+func TestEC2CreateVersionClientToken(t *testing.T) {
+	sim, _, c := ec2Sim(t, drssim.Options{Servers: 1, Seed: 5})
+	lt := sim.LaunchTemplateID(serverIDs(t, sim, 1)[0])
+	in := func(typ string) *ec2.CreateLaunchTemplateVersionInput {
+		return &ec2.CreateLaunchTemplateVersionInput{LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("1"),
+			ClientToken: aws.String("tok-1"), LaunchTemplateData: &ec2types.RequestLaunchTemplateData{InstanceType: ec2types.InstanceType(typ)}}
+	}
+	var got []int64
+	for range 2 {
+		out, err := c.CreateLaunchTemplateVersion(t.Context(), in("m6i.large"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		got = append(got, aws.ToInt64(out.LaunchTemplateVersion.VersionNumber))
+	}
+	if got[0] != got[1] {
+		t.Errorf("versions %v for one token, want one version", got)
+	}
+	latest, err := c.DescribeLaunchTemplateVersions(t.Context(), &ec2.DescribeLaunchTemplateVersionsInput{
+		LaunchTemplateId: aws.String(lt), Versions: []string{"$Latest"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n := aws.ToInt64(latest.LaunchTemplateVersions[0].VersionNumber); n != got[0] {
+		t.Errorf("latest version %d, want %d", n, got[0])
+	}
+	_, err = c.CreateLaunchTemplateVersion(t.Context(), in("c6i.large"))
+	var ae smithy.APIError
+	if !errors.As(err, &ae) || ae.ErrorCode() != "IdempotentParameterMismatch" {
+		t.Errorf("the token for another request: %v, want IdempotentParameterMismatch", err)
 	}
 }

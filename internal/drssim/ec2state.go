@@ -205,21 +205,31 @@ func (d ltData) instanceTags() []tagKV {
 
 // ec2State is the EC2 side of the account.
 type ec2State struct {
-	vpcs        []*vpc
-	subnets     []*subnet
-	subnetByID  map[string]*subnet
-	sgs         []*secGroup
-	sgByID      map[string]*secGroup
-	instances   []*ec2Instance // creation order, terminated ones kept
-	instByID    map[string]*ec2Instance
-	enis        []*eni // creation order, deleted ones removed lazily
-	eniByID     map[string]*eni
-	eniDeleted  int
-	templates   map[string]*launchTemplate
+	vpcs       []*vpc
+	subnets    []*subnet
+	subnetByID map[string]*subnet
+	sgs        []*secGroup
+	sgByID     map[string]*secGroup
+	instances  []*ec2Instance // creation order, terminated ones kept
+	instByID   map[string]*ec2Instance
+	enis       []*eni // creation order, deleted ones removed lazily
+	eniByID    map[string]*eni
+	eniDeleted int
+	templates  map[string]*launchTemplate
+	// tokens are the ClientTokens of the versions created, so that a
+	// retried request gets the version its first attempt made.
+	tokens      map[string]tokenUse
 	instSeq     uint64
 	eniSeq      uint64
 	statusDelay time.Duration
 	ready       bool // source machines and templates built
+}
+
+// tokenUse is what a ClientToken was first used for.
+type tokenUse struct {
+	template string
+	request  string // the request's form, encoded, without the token
+	version  *ltVersion
 }
 
 func ipv4(v uint32) string {

@@ -330,6 +330,26 @@ func (s *Sim) createLaunchTemplateVersion(r *ec2Request) (ec2Output, error) {
 	if !hasData {
 		return nil, missingParam("LaunchTemplateData")
 	}
+	// EC2 answers a request repeated with its ClientToken with what the
+	// first made, and refuses the token for a different request.
+	token := r.form.Get("ClientToken")
+	var request string
+	if token != "" {
+		rest := url.Values{}
+		for k, vs := range r.form {
+			if k != "ClientToken" {
+				rest[k] = vs
+			}
+		}
+		request = rest.Encode()
+		if use, ok := s.ec2().tokens[token]; ok {
+			if use.template != lt.id || use.request != request {
+				return nil, ec2Err("IdempotentParameterMismatch",
+					"The client token %s was already used for a different request.", token)
+			}
+			return &createLaunchTemplateVersionOutput{Version: xLTVersionOf(lt, use.version)}, nil
+		}
+	}
 	var base ltData
 	if sv := r.form.Get("SourceVersion"); sv != "" {
 		v, err := lt.version(sv)
@@ -350,6 +370,13 @@ func (s *Sim) createLaunchTemplateVersion(r *ec2Request) (ec2Output, error) {
 		return nil, ec2Err("VersionLimitExceeded", "The launch template %s has the maximum number of versions.", lt.id)
 	}
 	v := lt.add(data, desc, "arn:aws:iam::"+s.account+":user/drsorch", r.now)
+	if token != "" {
+		e := s.ec2()
+		if e.tokens == nil {
+			e.tokens = make(map[string]tokenUse)
+		}
+		e.tokens[token] = tokenUse{template: lt.id, request: request, version: v}
+	}
 	return &createLaunchTemplateVersionOutput{Version: xLTVersionOf(lt, v)}, nil
 }
 
