@@ -44,8 +44,8 @@ type Config struct {
 
 // api lists the SDK operations the Client calls, with the SDK's own
 // signatures. It is the seam for unit tests, and the list the IAM policy in
-// deploy/iam-policy.json must match: TestIAMPolicyMatchesOperations (here
-// and in deploy) compares the two.
+// deploy/iam-policy.json must match: TestIAMPolicyMatchesOperations in
+// deploy compares the two, reading this interface.
 type api interface {
 	DescribeSubnets(context.Context, *ec2.DescribeSubnetsInput, ...func(*ec2.Options)) (*ec2.DescribeSubnetsOutput, error)
 	DescribeSecurityGroups(context.Context, *ec2.DescribeSecurityGroupsInput, ...func(*ec2.Options)) (*ec2.DescribeSecurityGroupsOutput, error)
