@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 
 	"github.com/drsorch/drsorch/internal/drs"
+	"github.com/drsorch/drsorch/internal/ec2"
 	"github.com/drsorch/drsorch/internal/plan"
 )
 
@@ -97,6 +99,9 @@ func (s *Service) write(ctx context.Context, d DRS, e EC2, t plan.SettingsTarget
 	if len(ch) == 0 {
 		return nil
 	}
+	if err := keptGroupsFit(ctx, e, t.Settings, tv.Data); err != nil {
+		return fmt.Errorf("%s: %w", lc.EC2LaunchTemplateID, err)
+	}
 	desc := "drsorch: launch settings of group " + t.GroupID
 	v, err := e.CreateTemplateVersion(ctx, lc.EC2LaunchTemplateID, tv.Version, withEC2(tv.Data, t.Settings), desc)
 	if err != nil {
@@ -109,6 +114,38 @@ func (s *Service) write(ctx context.Context, d DRS, e EC2, t plan.SettingsTarget
 	rec.Changed = append(rec.Changed, ch...)
 	s.log.Debug("launch template version created", "source_server_id", t.SourceServerID,
 		"launch_template_id", lc.EC2LaunchTemplateID, "version", v, "changed", ch)
+	return nil
+}
+
+// keptGroupsFit checks, when the settings move a server to another subnet
+// and leave its security groups to the template, that the template's
+// groups are in the new subnet's VPC: EC2 would refuse to launch the
+// instance otherwise.
+func keptGroupsFit(ctx context.Context, e EC2, s plan.LaunchSettings, d ec2.TemplateData) error {
+	if s.SubnetID == "" || s.SubnetID == d.SubnetID || len(s.SecurityGroupIDs) > 0 || len(d.SecurityGroupIDs) == 0 {
+		return nil
+	}
+	subnets, err := e.DescribeSubnets(ctx, []string{s.SubnetID})
+	if err != nil {
+		return err
+	}
+	if len(subnets) != 1 {
+		return fmt.Errorf("subnet %s not found", s.SubnetID)
+	}
+	groups, err := e.DescribeSecurityGroups(ctx, d.SecurityGroupIDs)
+	if err != nil {
+		return err
+	}
+	var other []string
+	for _, g := range groups {
+		if g.VPCID != subnets[0].VPCID {
+			other = append(other, g.ID+" ("+g.VPCID+")")
+		}
+	}
+	if len(other) > 0 {
+		return fmt.Errorf("the template's security groups %s are not in %s of subnet %s: set securityGroupIds too",
+			strings.Join(other, ", "), subnets[0].VPCID, s.SubnetID)
+	}
 	return nil
 }
 

@@ -3,6 +3,7 @@ package launchcfg
 import (
 	"errors"
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -414,5 +415,49 @@ func TestSyncTags(t *testing.T) {
 	}
 	if in, _ := h.sim.Instance(h.sim.SourceInstanceID(awsID)); in.Tags[awsKey] != "dr-stack" {
 		t.Fatalf("the source machine of %s has tags %v, want %s (the test's premise)", awsID, in.Tags, awsKey)
+	}
+}
+
+// TestApplyRefusesKeptGroupsOfAnotherVPC: settings that move a server to a
+// subnet of another VPC and leave its security groups to the template,
+// whose groups are of the old VPC, fail that server with why, and write
+// no template version; naming groups of the new VPC applies.
+func TestApplyRefusesKeptGroupsOfAnotherVPC(t *testing.T) {
+	h := newHarness(t, 1)
+	ctx := t.Context()
+	id := h.servers[0]
+	src, _ := h.sim.Instance(h.sim.SourceInstanceID(id))
+	oldSG, oldSubnet := src.SecurityGroupIDs[0], src.SubnetID // the source site's own VPC
+	lt := h.state(t, id).LC.EC2LaunchTemplateID
+	v, err := h.rawEC2.CreateLaunchTemplateVersion(ctx, &sdkec2.CreateLaunchTemplateVersionInput{
+		LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("$Default"),
+		LaunchTemplateData: &ec2types.RequestLaunchTemplateData{
+			NetworkInterfaces: []ec2types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{{
+				DeviceIndex: aws.Int32(0), SubnetId: aws.String(oldSubnet), Groups: []string{oldSG}}},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := h.rawEC2.ModifyLaunchTemplate(ctx, &sdkec2.ModifyLaunchTemplateInput{LaunchTemplateId: aws.String(lt),
+		DefaultVersion: aws.String(itoa(aws.ToInt64(v.LaunchTemplateVersion.VersionNumber)))}); err != nil {
+		t.Fatal(err)
+	}
+	before := h.state(t, id)
+
+	res, err := h.svc.Apply(ctx, "", simRegion, []plan.SettingsTarget{serverTarget(id, plan.LaunchSettings{SubnetID: simSubnet1})})
+	if err != nil || len(res) != 1 {
+		t.Fatalf("apply = %v, %v", res, err)
+	}
+	if !strings.Contains(res[0].Error, oldSG) || !strings.Contains(res[0].Error, "set securityGroupIds") {
+		t.Errorf("error %q, want one naming %s and what to do", res[0].Error, oldSG)
+	}
+	if diff := cmp.Diff(before, h.state(t, id)); diff != "" {
+		t.Errorf("%s changed (-before +after):\n%s", id, diff)
+	}
+
+	res, err = h.svc.Apply(ctx, "", simRegion, []plan.SettingsTarget{
+		serverTarget(id, plan.LaunchSettings{SubnetID: simSubnet1, SecurityGroupIDs: []string{simSGWeb}})})
+	if err != nil || len(res) != 1 || res[0].Error != "" {
+		t.Fatalf("apply with groups of the new VPC = %+v, %v", res, err)
 	}
 }

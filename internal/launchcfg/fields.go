@@ -214,8 +214,8 @@ func withEC2(d ec2.TemplateData, s plan.LaunchSettings) ec2.TemplateData {
 	if s.SubnetID != "" {
 		out.SubnetID = s.SubnetID
 	}
-	// TODO: security groups the settings leave unmanaged stay, even when
-	// a new subnet puts the instance in another VPC, where they cannot be.
+	// Security groups the settings leave unmanaged stay; keptGroupsFit
+	// refuses them first when a new subnet is in another VPC.
 	if len(s.SecurityGroupIDs) > 0 {
 		out.SecurityGroupIDs = uniqueSorted(s.SecurityGroupIDs)
 	}
