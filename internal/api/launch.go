@@ -100,7 +100,7 @@ type ServerSettingsView struct {
 // GroupDrift is a group's launch settings drift: every managed server
 // read back from DRS and EC2 and compared with its effective settings.
 type GroupDrift struct {
-	GroupID   string             `json:"groupId"`
+	GroupID   string             `json:"protectionGroupId"`
 	CheckedAt time.Time          `json:"checkedAt"`
 	Servers   []plan.ServerDrift `json:"servers"`
 	// Drifted counts the servers with at least one field that differs,
