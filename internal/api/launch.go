@@ -304,7 +304,7 @@ func (s *Server) GroupDrift(ctx context.Context, groupID string) (GroupDrift, er
 	// unreadable, not in line.
 	for _, t := range plan.SettingsTargets(*g, missing) {
 		servers = append(servers, plan.ServerDrift{GroupID: g.ID, SourceServerID: t.SourceServerID,
-			Error: fmt.Sprintf("source server %s is not in DRS in %s", t.SourceServerID, g.Region)})
+			Error: fmt.Sprintf("source server %s does not exist in DRS in %s; nothing read back", t.SourceServerID, g.Region)})
 	}
 	for i := range servers {
 		if servers[i].Fields == nil {

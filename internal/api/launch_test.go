@@ -191,7 +191,7 @@ func TestDriftOfServerNotInDRS(t *testing.T) {
 		LaunchSettings: &plan.LaunchSettings{SubnetID: simSubnetA}})
 	d := must[GroupDrift](e.testEnv, http.StatusOK, "GET", groupsPath+"/"+g.ID+"/drift", nil)
 	if d.Unreadable != 1 || d.Drifted != 0 || len(d.Servers) != 1 || d.Servers[0].SourceServerID != gone ||
-		!strings.Contains(d.Servers[0].Error, "not in DRS") {
+		!strings.Contains(d.Servers[0].Error, "does not exist in DRS") {
 		t.Errorf("drift %+v, want %s unreadable as not in DRS", d, gone)
 	}
 }
