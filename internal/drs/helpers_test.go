@@ -4,38 +4,17 @@ import (
 	"bytes"
 	"io"
 	"net/http"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/drsorch/drsorch/internal/awstest"
 )
 
 // isolateAWSEnv points the SDK's configuration at nothing from the machine
 // running the tests: static test credentials, no shared files, no instance
 // metadata, no endpoint or retry settings from the environment.
-func isolateAWSEnv(t testing.TB) {
-	t.Helper()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
-		"AWS_SECRET_ACCESS_KEY":       "secrettest",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_PROFILE":                 "",
-		"AWS_DEFAULT_PROFILE":         "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_REGION":                  "",
-		"AWS_DEFAULT_REGION":          "",
-		"AWS_ENDPOINT_URL":            "",
-		"AWS_ENDPOINT_URL_DRS":        "",
-		"AWS_MAX_ATTEMPTS":            "",
-		"AWS_RETRY_MODE":              "",
-		"AWS_CA_BUNDLE":               "",
-	} {
-		t.Setenv(k, v)
-	}
-}
+func isolateAWSEnv(t testing.TB) { awstest.IsolateEnv(t) }
 
 // cannedResponse is one answer of a cannedTransport.
 type cannedResponse struct {

@@ -8,10 +8,10 @@ import (
 	"log/slog"
 	"net/http"
 	"os"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/drsorch/drsorch/internal/awstest"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/plan"
@@ -26,26 +26,7 @@ const (
 
 // isolateAWSEnv keeps the SDK away from the machine's AWS configuration.
 // It is called outside the synctest bubble.
-func isolateAWSEnv(t testing.TB) {
-	t.Helper()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID":           "AKIDTEST",
-		"AWS_SECRET_ACCESS_KEY":       "secrettest",
-		"AWS_SESSION_TOKEN":           "",
-		"AWS_PROFILE":                 "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true",
-		"AWS_REGION":                  "",
-		"AWS_ENDPOINT_URL":            "",
-		"AWS_ENDPOINT_URL_DRS":        "",
-		"AWS_MAX_ATTEMPTS":            "",
-		"AWS_RETRY_MODE":              "",
-	} {
-		t.Setenv(k, v)
-	}
-}
+func isolateAWSEnv(t testing.TB) { awstest.IsolateEnv(t) }
 
 // harness is the real store, the real DRS client and the emulator, in
 // process. It is built inside a synctest bubble, whose clock all three

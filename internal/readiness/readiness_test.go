@@ -7,7 +7,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"path/filepath"
 	"sort"
 	"sync"
 	"testing"
@@ -16,6 +15,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"github.com/drsorch/drsorch/internal/awstest"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/engine"
@@ -24,21 +24,7 @@ import (
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
 )
 
-func isolateAWSEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secrettest",
-		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true", "AWS_REGION": "",
-		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_DRS": "",
-		"AWS_MAX_ATTEMPTS": "", "AWS_RETRY_MODE": "",
-	} {
-		t.Setenv(k, v)
-	}
-}
+func isolateAWSEnv(t testing.TB) { awstest.IsolateEnv(t) }
 
 // env is the real store, engine and DRS client on the emulator.
 type env struct {

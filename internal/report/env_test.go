@@ -4,10 +4,10 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/drsorch/drsorch/internal/awstest"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/drssim"
 	"github.com/drsorch/drsorch/internal/engine"
@@ -18,21 +18,7 @@ import (
 
 // isolateAWSEnv keeps the SDK away from the machine's AWS configuration.
 // Call it outside a synctest bubble.
-func isolateAWSEnv(t *testing.T) {
-	t.Helper()
-	dir := t.TempDir()
-	for k, v := range map[string]string{
-		"AWS_ACCESS_KEY_ID": "AKIDTEST", "AWS_SECRET_ACCESS_KEY": "secrettest",
-		"AWS_SESSION_TOKEN": "", "AWS_PROFILE": "",
-		"AWS_CONFIG_FILE":             filepath.Join(dir, "config"),
-		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(dir, "credentials"),
-		"AWS_EC2_METADATA_DISABLED":   "true", "AWS_REGION": "",
-		"AWS_ENDPOINT_URL": "", "AWS_ENDPOINT_URL_DRS": "",
-		"AWS_MAX_ATTEMPTS": "", "AWS_RETRY_MODE": "",
-	} {
-		t.Setenv(k, v)
-	}
-}
+func isolateAWSEnv(t testing.TB) { awstest.IsolateEnv(t) }
 
 // pollEvery is the engine's round interval in the tests.
 const pollEvery = 20 * time.Second
