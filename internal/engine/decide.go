@@ -35,6 +35,9 @@ func (e *Engine) decide(ctx context.Context, r *run) error {
 		if err == nil && !called {
 			called, err = e.dueGates(ctx, r)
 		}
+		if err == nil && !called {
+			called, err = e.findLateInstances(ctx, r)
+		}
 		if err != nil {
 			return err
 		}

@@ -222,6 +222,12 @@
 //     when some could not be terminated (their launch stays LAUNCHED with
 //     an error starting "terminate: "). The request flag stays set until
 //     the cleanup ends, so that the execution stays claimed meanwhile.
+//     First, once per cleanup, the jobs whose servers were failed for not
+//     finishing within the launch timeout are described again: a server
+//     such a job launched since becomes LAUNCHED with that instance
+//     (event server_launched_late), and is terminated with the others; a
+//     job still running is named in a late_job_running event, since an
+//     instance it launches later is not cleaned up.
 //
 // A flag that does not apply (pause of a cancelled execution, cleanup of a
 // recovery) is cleared without effect.

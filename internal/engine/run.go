@@ -43,6 +43,9 @@ type run struct {
 	// and region may be tried again after DRS or EC2 did not answer (by
 	// wave name and region key); kept in memory only.
 	settingsRetry map[string]time.Time
+	// lateChecked says that this cleanup's look for instances launched
+	// after their launch timeout was made (findLateInstances).
+	lateChecked bool
 }
 
 func newRun(ex *plan.Execution, waves []plan.WaveRun, launches []plan.Launch, batches []plan.Batch) *run {
