@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
 )
@@ -246,7 +247,7 @@ func (s *Server) showGroupForm(w http.ResponseWriter, r *http.Request, status in
 	}
 	d.LaunchSettings.Prefix = groupSettingsPrefix
 	d.Overrides = numberRows(d.Overrides)
-	d.CanApply = s.settings != nil
+	d.CanApply = s.settings != nil && allows(r, auth.RoleAdmin)
 	if s.settings != nil && !d.New && d.Group.ID != "" {
 		d.Settings = s.settingsPanelOf(r, d.Group.ID)
 	}

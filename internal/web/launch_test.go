@@ -14,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp/cmpopts"
 
 	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/plan"
 )
 
@@ -559,4 +560,32 @@ func TestExecutionShowsGateAndEC2(t *testing.T) {
 func (f *fakeSettings) SyncTags(ctx context.Context, accountID, region string) (plan.TagSyncResult, error) {
 	return plan.TagSyncResult{Region: region, Servers: 3, Linked: 2, Updated: 1,
 		Errors: []string{"s-00000000000000bad: tag resource: throttled"}}, nil
+}
+
+// TestSettingsActionsNeedAdmin: a viewer or operator reads a group's
+// launch settings and the servers page, but is offered neither applying
+// them, nor applying on save, nor a tag sync; an admin is.
+func TestSettingsActionsNeedAdmin(t *testing.T) {
+	e := newEnv(t)
+	db := e.serversWith("tier", "db")
+	e.withSettings(&fakeSettings{view: api.GroupSettingsView{GroupID: e.db.ID, Servers: []api.ServerSettingsView{
+		{SourceServerID: db[0].ID, Settings: plan.LaunchSettings{SubnetID: "subnet-0e5a1d00000000011"}, Field: "launchSettings"}}}})
+	for _, tt := range []struct {
+		role  auth.Role
+		offer bool
+	}{{auth.RoleViewer, false}, {auth.RoleDrillOperator, false}, {auth.RoleRecoveryOperator, false}, {auth.RoleAdmin, true}} {
+		cookie := &http.Cookie{Name: auth.SessionCookie, Value: e.signIn(tt.role)}
+		rec, group := e.get("/groups/"+e.db.ID, cookie)
+		if rec.Code != 200 || !group.has("launch-settings") {
+			t.Fatalf("%s: group page %d without its settings panel", tt.role, rec.Code)
+		}
+		_, servers := e.get("/servers", cookie)
+		for page, ids := range map[*doc][]string{&group: {"apply-settings", "applyLaunchSettings"}, &servers: {"tag-sync"}} {
+			for _, id := range ids {
+				if page.has(id) != tt.offer {
+					t.Errorf("%s: #%s offered %v, want %v", tt.role, id, page.has(id), tt.offer)
+				}
+			}
+		}
+	}
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/drsorch/drsorch/internal/api"
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/drs"
 	"github.com/drsorch/drsorch/internal/plan"
 )
@@ -47,7 +48,7 @@ func (s *Server) serverList(w http.ResponseWriter, r *http.Request) error {
 		Tag: strings.TrimSpace(q.Get("tag")), State: q.Get("state"), Group: q.Get("group")}
 	d := &serversPage{layout: layout{Title: "Source servers", Nav: "servers"}, Query: f,
 		States:      []string{drs.StateContinuous, drs.StateStalled, drs.StateDisconnected},
-		CanSyncTags: s.settings != nil}
+		CanSyncTags: s.settings != nil && allows(r, auth.RoleAdmin)}
 	groups, err := s.allGroups(ctx)
 	if err != nil {
 		return err

@@ -38,6 +38,13 @@ func requestAuth(ctx context.Context) *reqAuth {
 	return a
 }
 
+// allows reports whether the signed-in caller of r has at least the role
+// need, so that a page offers only the actions its reader may take.
+func allows(r *http.Request, need auth.Role) bool {
+	a := requestAuth(r.Context())
+	return a != nil && a.ok && a.p.Role.Allows(need)
+}
+
 // guard authenticates a request by its session cookie and rate-limits it
 // by its token; pages (not forms, which are checked once their body is
 // read) are authorized here too. Without a session, a page redirects to
