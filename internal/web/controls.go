@@ -2,7 +2,9 @@ package web
 
 import (
 	"fmt"
+	"net/http"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/plan"
 )
@@ -25,6 +27,15 @@ func (c controls) Any() bool {
 
 // CanApprove reports whether wave's gate can be opened.
 func (c controls) CanApprove(wave string) bool { return contains(c.Approve, wave) }
+
+// controlsFor is controlsOf for the reader of r: none when its role may
+// not control an execution of this mode, as the server would refuse.
+func controlsFor(r *http.Request, v *execution.View) controls {
+	if !allows(r, auth.ModeRole(v.Mode)) {
+		return controls{}
+	}
+	return controlsOf(v)
+}
 
 func controlsOf(v *execution.View) controls {
 	e := &v.Execution

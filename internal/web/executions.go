@@ -84,7 +84,7 @@ func (s *Server) executionData(r *http.Request) (*executionPage, error) {
 	d := &executionPage{
 		layout:   layout{Title: fmt.Sprintf("%s of %s", v.Mode, v.PlanName), Nav: "executions"},
 		View:     v,
-		Controls: controlsOf(v),
+		Controls: controlsFor(r, v),
 		Final:    final,
 		Duration: -1,
 		RTO:      time.Duration(v.Plan.RTOMinutes) * time.Minute,

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/drsorch/drsorch/internal/auth"
 	"github.com/drsorch/drsorch/internal/execution"
 	"github.com/drsorch/drsorch/internal/plan"
 	"github.com/drsorch/drsorch/internal/store"
@@ -57,6 +58,9 @@ type planPage struct {
 	// shows the prediction button.
 	Trend      *trendPanel
 	CanPredict bool
+	// CanDrill and CanRecover offer the start forms the reader's role
+	// may submit.
+	CanDrill, CanRecover bool
 }
 
 func (s *Server) loadPlan(r *http.Request) (*plan.RecoveryPlan, error) {
@@ -78,6 +82,8 @@ func (s *Server) planShow(w http.ResponseWriter, r *http.Request) error {
 func (s *Server) showPlan(w http.ResponseWriter, r *http.Request, status int, d *planPage) error {
 	ctx := r.Context()
 	d.layout.Title, d.Nav = "Recovery plan "+d.Plan.Name, "plans"
+	d.CanDrill = allows(r, auth.ModeRole(plan.ModeDrill))
+	d.CanRecover = allows(r, auth.ModeRole(plan.ModeRecovery))
 	groups, err := s.allGroups(ctx)
 	if err != nil {
 		return err
