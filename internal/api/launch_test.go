@@ -22,7 +22,7 @@ import (
 	"github.com/drsorch/drsorch/internal/store/sqlitestore"
 )
 
-// The emulator's fixed network (LAUNCH.md).
+// The emulator's fixed network (see internal/drssim).
 const (
 	simSubnetA = "subnet-0e5a1d00000000011" // 10.10.1.0/24
 	simSubnetB = "subnet-0e5a1d00000000012" // 10.10.2.0/24

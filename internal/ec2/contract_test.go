@@ -29,7 +29,7 @@ import (
 
 var simEpoch = time.Date(2026, 12, 3, 9, 0, 0, 0, time.UTC)
 
-// The emulator's fixed network, as LAUNCH.md names it.
+// The emulator's fixed network, as internal/drssim documents it.
 const (
 	vpcID   = "vpc-0e5a1d00000000001"
 	subnetA = "subnet-0e5a1d00000000011"
