@@ -46,6 +46,14 @@ var migrations embed.FS
 // lock before SQLITE_BUSY.
 const busyTimeout = 10 * time.Second
 
+// poolSize is how many connections a file database holds, all opened at
+// Open and kept for the life of the Store. A connection opened later would
+// open whatever file is at the path by then: after the file is removed, a
+// new, empty database, where reads would find nothing. Kept connections
+// go on reading the removed file's data until the process restarts (and
+// readiness reports the removal meanwhile).
+const poolSize = 8
+
 // Store is a store.Store on one SQLite database.
 type Store struct {
 	db *sql.DB
@@ -98,7 +106,40 @@ func Open(ctx context.Context, path string) (*Store, error) {
 		}
 		return nil, fmt.Errorf("open store %q: %w", path, err)
 	}
+	if !memory {
+		if err := fillPool(ctx, db); err != nil {
+			db.Close()
+			return nil, fmt.Errorf("open store %q: %w", path, err)
+		}
+	}
 	return s, nil
+}
+
+// fillPool opens poolSize connections and keeps them: the pool never
+// opens another (see poolSize).
+func fillPool(ctx context.Context, db *sql.DB) error {
+	db.SetMaxOpenConns(poolSize)
+	db.SetMaxIdleConns(poolSize)
+	db.SetConnMaxIdleTime(0)
+	db.SetConnMaxLifetime(0)
+	conns := make([]*sql.Conn, 0, poolSize)
+	defer func() {
+		for _, c := range conns {
+			c.Close()
+		}
+	}()
+	for range poolSize {
+		c, err := db.Conn(ctx)
+		if err != nil {
+			return fmt.Errorf("open connection: %w", err)
+		}
+		if err := c.PingContext(ctx); err != nil {
+			c.Close()
+			return fmt.Errorf("open connection: %w", err)
+		}
+		conns = append(conns, c)
+	}
+	return nil
 }
 
 // checkWritable refuses a database file, or its directory when the file

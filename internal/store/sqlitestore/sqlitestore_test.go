@@ -237,3 +237,47 @@ func BenchmarkCreateExecution3000(b *testing.B) {
 		benchRun(b, s)
 	}
 }
+
+// TestReadsAfterTheFileIsRemoved removes the database file of an open
+// Store and reads from many goroutines at once: every read still sees the
+// data, since the Store never opens a connection to whatever file is at
+// the path later (a new, empty one).
+func TestReadsAfterTheFileIsRemoved(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "drsorch.db")
+	s := openAt(t, path)
+	g := &plan.ProtectionGroup{Name: "db", Region: "us-east-1", SourceServerIDs: []string{"s-1"}}
+	if err := s.CreateGroup(t.Context(), g); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(path); err != nil {
+		t.Fatal(err)
+	}
+	const readers = 4 * poolSize
+	var wg sync.WaitGroup
+	errs := make(chan error, readers)
+	start := make(chan struct{})
+	for range readers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			for range 20 {
+				got, err := s.GetGroup(t.Context(), g.ID)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if got.Name != g.Name {
+					errs <- fmt.Errorf("read %q, want %q", got.Name, g.Name)
+					return
+				}
+			}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Errorf("read after the file was removed: %v", err)
+	}
+}
