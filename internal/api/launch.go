@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"regexp"
 	"slices"
 	"strconv"
 	"time"
@@ -114,11 +113,6 @@ type tagSyncRequest struct {
 	AccountID string `json:"accountId,omitempty"`
 	Region    string `json:"region,omitempty"`
 }
-
-var (
-	accountPattern = regexp.MustCompile(`^\d{12}$`)
-	regionPattern  = regexp.MustCompile(`^[a-z]{2}(-[a-z]+)+-\d{1,2}$`)
-)
 
 func (s *Server) handleApplyLaunchSettings(w http.ResponseWriter, r *http.Request) error {
 	if err := emptyBody(w, r); err != nil {
@@ -325,13 +319,13 @@ func (s *Server) GroupDrift(ctx context.Context, groupID string) (GroupDrift, er
 // region onto their DRS source servers, as POST /api/v1/tag-sync does. An
 // empty region is the server's default.
 func (s *Server) SyncTags(ctx context.Context, accountID, region string) (plan.TagSyncResult, error) {
-	if accountID != "" && !accountPattern.MatchString(accountID) {
+	if accountID != "" && !plan.ValidAccountID(accountID) {
 		return plan.TagSyncResult{}, invalid("accountId", "accountId %q is not a 12-digit AWS account ID", accountID)
 	}
 	if region == "" {
 		region = s.defaultRegion
 	}
-	if !regionPattern.MatchString(region) {
+	if !plan.ValidRegion(region) {
 		return plan.TagSyncResult{}, invalid("region", "region %q is not an AWS region such as us-east-1", region)
 	}
 	if s.settings == nil {

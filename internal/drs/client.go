@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/drs"
 )
@@ -118,41 +117,36 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 
-	attempts := cfg.MaxAttempts
-	if attempts <= 0 {
-		attempts = awsCfg.RetryMaxAttempts
-	}
-	if attempts <= 0 {
-		attempts = defaultMaxAttempts
-	}
-	maxBackoff := cfg.MaxBackoff
-	if maxBackoff <= 0 {
-		maxBackoff = defaultMaxBackoff
-	}
-	retryer := newRetryer(attempts, maxBackoff, log)
-
+	hc, retryer := SDKTransport(awsCfg, cfg.HTTPClient, "drs", cfg.MaxAttempts, cfg.MaxBackoff, log)
 	sdk := drs.NewFromConfig(awsCfg, func(o *drs.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
-		// A custom client is set here, not through LoadDefaultConfig,
-		// which would try to add AWS_CA_BUNDLE to it and fail: it is used
-		// as given. Either way its request bodies are buffered (see
-		// bufferedBodies).
-		var hc aws.HTTPClient = awsCfg.HTTPClient
-		if cfg.HTTPClient != nil {
-			hc = cfg.HTTPClient
-		}
-		if hc == nil {
-			hc = awshttp.NewBuildableClient()
-		}
-		o.HTTPClient = bufferedBodies{next: hc}
-		o.Retryer = retryer
+		o.HTTPClient, o.Retryer = hc, retryer
 		// Zero keeps the client from wrapping our retryer with the
 		// attempts of AWS_MAX_ATTEMPTS; they are already in it.
 		o.RetryMaxAttempts = 0
 	})
 	return newClient(sdk, awsCfg.Region, log), nil
+}
+
+// SDKTransport returns the HTTP client and the retryer that every SDK
+// client drsorch builds (DRS, EC2) is given: hc, or else the one of
+// awsCfg, with request bodies buffered (see BufferedBodies), and
+// NewRetryer's policy with maxAttempts (0: AWS_MAX_ATTEMPTS, else 5) and
+// maxBackoff. The HTTP client is set on the client's options rather than
+// through LoadDefaultConfig, which would try to add AWS_CA_BUNDLE to a
+// custom one and fail: it is used as given.
+func SDKTransport(awsCfg aws.Config, hc *http.Client, service string, maxAttempts int, maxBackoff time.Duration,
+	log *slog.Logger) (aws.HTTPClient, aws.Retryer) {
+	if maxAttempts <= 0 {
+		maxAttempts = awsCfg.RetryMaxAttempts
+	}
+	next := awsCfg.HTTPClient
+	if hc != nil {
+		next = hc
+	}
+	return BufferedBodies(next), NewRetryer(service, maxAttempts, maxBackoff, log)
 }
 
 // LoadAWSConfig loads the SDK's default configuration (credential chain,

@@ -23,24 +23,19 @@ const (
 	throttleBaseDelay  = 500 * time.Millisecond
 )
 
-// newRetryer is the SDK's standard retryer (it decides what is retryable:
-// throttling, 5xx, timeouts and connection errors) with two changes:
+// NewRetryer returns the retry policy of drsorch's SDK clients (DRS and
+// EC2), so that both wait alike: the SDK's standard retryer (it decides
+// what is retryable: throttling, 5xx, timeouts and connection errors) up
+// to maxAttempts attempts (default 5), with two changes:
 //
-//   - the backoff honours Retry-After, which the standard retryer ignores
-//     (it only reads X-Amz-Retry-After, which DRS does not send);
+//   - the backoff honours Retry-After and throttling codes, at most
+//     maxBackoff (default 20s) per wait; the standard retryer only reads
+//     X-Amz-Retry-After, which DRS does not send;
 //   - the client-side retry quota is off: when DRS says "come back in N
 //     seconds", a local token bucket must not turn that into a failure in
 //     the middle of a recovery.
-func newRetryer(maxAttempts int, maxBackoff time.Duration, log *slog.Logger) aws.Retryer {
-	return NewRetryer("drs", maxAttempts, maxBackoff, log)
-}
-
-// NewRetryer returns the retry policy of the Client for the SDK client of
-// another AWS service that drsorch calls (EC2), so that both wait alike:
-// the standard retryer's decisions, up to maxAttempts attempts (default
-// 5), a backoff that honours Retry-After and throttling codes, at most
-// maxBackoff (default 20s) per wait, no client-side retry quota. Each
-// retry is logged at debug level as "retrying <service> request".
+//
+// Each retry is logged at debug level as "retrying <service> request".
 func NewRetryer(service string, maxAttempts int, maxBackoff time.Duration, log *slog.Logger) aws.Retryer {
 	if maxAttempts <= 0 {
 		maxAttempts = defaultMaxAttempts

@@ -93,6 +93,23 @@ func nic(subnet, ip string, sgs ...string) []ec2types.LaunchTemplateInstanceNetw
 	return []ec2types.LaunchTemplateInstanceNetworkInterfaceSpecificationRequest{n}
 }
 
+// launchFailedError is the rawError of the last LAUNCH_FAILED entry of a
+// job's log, "" without one.
+func launchFailedError(t *testing.T, dc *drs.Client, jobID *string) string {
+	t.Helper()
+	logs, err := dc.DescribeJobLogItems(t.Context(), &drs.DescribeJobLogItemsInput{JobID: jobID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	raw := ""
+	for _, item := range logs.Items {
+		if item.Event == drstypes.JobLogEventLaunchFailed {
+			raw = aws.ToString(item.EventData.RawError)
+		}
+	}
+	return raw
+}
+
 func lcOf(t *testing.T, c *drs.Client, id string) *drs.GetLaunchConfigurationOutput {
 	t.Helper()
 	out, err := c.GetLaunchConfiguration(t.Context(), &drs.GetLaunchConfigurationInput{SourceServerID: aws.String(id)})
@@ -407,16 +424,7 @@ func TestEC2Addresses(t *testing.T) {
 	if st := failed.ParticipatingServers[0].LaunchStatus; st != drstypes.LaunchStatusFailed {
 		t.Fatalf("launch status %s, want FAILED", st)
 	}
-	logs, err := dc.DescribeJobLogItems(t.Context(), &drs.DescribeJobLogItemsInput{JobID: failed.JobID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := ""
-	for _, item := range logs.Items {
-		if item.Event == drstypes.JobLogEventLaunchFailed {
-			raw = aws.ToString(item.EventData.RawError)
-		}
-	}
+	raw := launchFailedError(t, dc, failed.JobID)
 	if !strings.Contains(raw, "InvalidIPAddress.InUse") || !strings.Contains(raw, held.PrivateIP) {
 		t.Errorf("rawError %q, want InvalidIPAddress.InUse naming %s", raw, held.PrivateIP)
 	}
@@ -693,16 +701,7 @@ func TestEC2LaunchRefusesGroupsAtBothLevels(t *testing.T) {
 	if st := job.ParticipatingServers[0].LaunchStatus; st != drstypes.LaunchStatusFailed {
 		t.Fatalf("launch status %s, want FAILED", st)
 	}
-	logs, err := dc.DescribeJobLogItems(t.Context(), &drs.DescribeJobLogItemsInput{JobID: job.JobID})
-	if err != nil {
-		t.Fatal(err)
-	}
-	raw := ""
-	for _, item := range logs.Items {
-		if item.Event == drstypes.JobLogEventLaunchFailed {
-			raw = aws.ToString(item.EventData.RawError)
-		}
-	}
+	raw := launchFailedError(t, dc, job.JobID)
 	if !strings.Contains(raw, "InvalidParameterCombination") {
 		t.Errorf("rawError %q, want InvalidParameterCombination", raw)
 	}

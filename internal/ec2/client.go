@@ -94,25 +94,12 @@ func NewClient(ctx context.Context, cfg Config) (*Client, error) {
 		return nil, err
 	}
 
-	attempts := cfg.MaxAttempts
-	if attempts <= 0 {
-		attempts = awsCfg.RetryMaxAttempts
-	}
-	retryer := drs.NewRetryer("ec2", attempts, cfg.MaxBackoff, log)
-
+	hc, retryer := drs.SDKTransport(awsCfg, cfg.HTTPClient, "ec2", cfg.MaxAttempts, cfg.MaxBackoff, log)
 	sdk := ec2.NewFromConfig(awsCfg, func(o *ec2.Options) {
 		if cfg.Endpoint != "" {
 			o.BaseEndpoint = aws.String(cfg.Endpoint)
 		}
-		// As in the DRS client: a custom client is set here, where the
-		// SDK uses it as given, and every request body is a copy of its
-		// own (see drs.BufferedBodies for the loopback race it avoids).
-		var hc aws.HTTPClient = awsCfg.HTTPClient
-		if cfg.HTTPClient != nil {
-			hc = cfg.HTTPClient
-		}
-		o.HTTPClient = drs.BufferedBodies(hc)
-		o.Retryer = retryer
+		o.HTTPClient, o.Retryer = hc, retryer
 		// Zero keeps the client from wrapping our retryer with the
 		// attempts of AWS_MAX_ATTEMPTS; they are already in it.
 		o.RetryMaxAttempts = 0

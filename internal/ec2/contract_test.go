@@ -48,6 +48,13 @@ type contract struct {
 	drs *drs.Client
 }
 
+// rawEC2 is a bare SDK EC2 client of the emulator, for writing templates
+// the way a team would, around the port.
+func (k *contract) rawEC2() *awsec2.Client {
+	return awsec2.New(awsec2.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sim.local"),
+		HTTPClient: &http.Client{Transport: k.sim.Transport()}, Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+}
+
 // transports are the two ways the suite reaches the emulator.
 var transports = []string{"in-process", "loopback"}
 
@@ -533,8 +540,7 @@ func TestContractTemplateKeepsWhatItDoesNotManage(t *testing.T) {
 	k := newContract(t, "in-process", drssim.Options{Servers: 1, Seed: 5}, Config{})
 	ctx := t.Context()
 	lt := k.sim.LaunchTemplateID(k.serverIDs(t, 1)[0])
-	sdk := awsec2.New(awsec2.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sim.local"),
-		HTTPClient: &http.Client{Transport: k.sim.Transport()}, Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	sdk := k.rawEC2()
 	team, err := sdk.CreateLaunchTemplateVersion(ctx, &awsec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("1"),
 		LaunchTemplateData: &types.RequestLaunchTemplateData{
@@ -607,8 +613,7 @@ func TestContractTemplateInstanceLevelGroups(t *testing.T) {
 	k := newContract(t, "in-process", drssim.Options{Servers: 1, Seed: 5}, Config{})
 	ctx := t.Context()
 	lt := k.sim.LaunchTemplateID(k.serverIDs(t, 1)[0])
-	sdk := awsec2.New(awsec2.Options{Region: "us-east-1", BaseEndpoint: aws.String("http://sim.local"),
-		HTTPClient: &http.Client{Transport: k.sim.Transport()}, Credentials: credentials.NewStaticCredentialsProvider("a", "b", "")})
+	sdk := k.rawEC2()
 	team, err := sdk.CreateLaunchTemplateVersion(ctx, &awsec2.CreateLaunchTemplateVersionInput{
 		LaunchTemplateId: aws.String(lt), SourceVersion: aws.String("1"),
 		LaunchTemplateData: &types.RequestLaunchTemplateData{SecurityGroupIds: []string{sgWeb}}})

@@ -199,6 +199,17 @@ func (h *harness) events(id string) []plan.Event {
 }
 
 // waveStatuses maps each wave to its status.
+// eventCount counts the execution's events of type typ.
+func (h *harness) eventCount(id, typ string) int {
+	n := 0
+	for _, ev := range h.events(id) {
+		if ev.Type == typ {
+			n++
+		}
+	}
+	return n
+}
+
 func (h *harness) waveStatuses(id string) map[string]string {
 	out := make(map[string]string)
 	for n, w := range h.waves(id) {

@@ -45,12 +45,7 @@ func TestCleanupTerminatesLateInstances(t *testing.T) {
 		if n := h.sim.Stats().RecoveryInstances; n != 0 {
 			t.Errorf("%d recovery instances after the cleanup, want 0", n)
 		}
-		late := 0
-		for _, ev := range h.events(id) {
-			if ev.Type == "server_launched_late" {
-				late++
-			}
-		}
+		late := h.eventCount(id, "server_launched_late")
 		if late != 2 {
 			t.Errorf("%d server_launched_late events, want 2", late)
 		}
@@ -83,12 +78,7 @@ func TestCleanupNamesJobsStillRunning(t *testing.T) {
 		if ex := h.finish(e, id, 2000); ex.Cleanup != plan.CleanupCompleted {
 			t.Fatalf("cleanup %s, want COMPLETED", ex.Cleanup)
 		}
-		running := 0
-		for _, ev := range h.events(id) {
-			if ev.Type == "late_job_running" {
-				running++
-			}
-		}
+		running := h.eventCount(id, "late_job_running")
 		if running != 1 {
 			t.Errorf("%d late_job_running events, want 1 (one job)", running)
 		}

@@ -350,12 +350,7 @@ func TestSettingsDeferredWhileEC2Fails(t *testing.T) {
 			}
 			t.Fatalf("status %s, want COMPLETED", ex.Status)
 		}
-		deferred := 0
-		for _, ev := range h.events(id) {
-			if ev.Type == "settings_deferred" {
-				deferred++
-			}
-		}
+		deferred := h.eventCount(id, "settings_deferred")
 		if deferred != 1 {
 			t.Errorf("%d settings_deferred events, want 1", deferred)
 		}

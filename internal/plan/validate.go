@@ -22,6 +22,12 @@ var (
 	accountIDPattern = regexp.MustCompile(`^[0-9]{12}$`)
 )
 
+// ValidRegion reports whether s has the shape of an AWS region name.
+func ValidRegion(s string) bool { return regionPattern.MatchString(s) }
+
+// ValidAccountID reports whether s is a 12-digit AWS account ID.
+func ValidAccountID(s string) bool { return accountIDPattern.MatchString(s) }
+
 // ValidateGroup checks a protection group on its own and against others,
 // the groups already defined: names must differ, a source server may
 // belong to one group only, and a static private IP may be given to one

@@ -59,20 +59,7 @@ func TestEveryPageEveryRole(t *testing.T) {
 	e := newEnv(t)
 	ctx := t.Context()
 	drill := e.startDrill()
-	web := plan.ProtectionGroup{Name: "shop-web", Region: "us-east-1",
-		ServerSelector: &plan.Selector{Tags: map[string]string{"app": "shop", "tier": "web"}}}
-	if err := e.api.CreateGroup(ctx, &web); err != nil {
-		t.Fatal(err)
-	}
-	p2 := plan.RecoveryPlan{Name: "shop-web", Waves: []plan.Wave{{Name: "web", ProtectionGroupIDs: []string{web.ID}}}}
-	if err := e.api.CreatePlan(ctx, &p2); err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.exec.Start(ctx, p2.ID, plan.ModeRecovery, nil, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
-	recovery := res.ExecutionID
+	recovery := e.startRecovery()
 
 	sessions := map[auth.Role]string{}
 	for _, r := range auth.Roles {

@@ -170,6 +170,27 @@ func (e *env) startDrill() string {
 	return res.ExecutionID
 }
 
+// startRecovery starts a recovery of a plan of its own (the shop's web
+// tier), beside the env's plan, and returns its ID.
+func (e *env) startRecovery() string {
+	e.t.Helper()
+	ctx := e.t.Context()
+	web := plan.ProtectionGroup{Name: "shop-web", Region: "us-east-1",
+		ServerSelector: &plan.Selector{Tags: map[string]string{"app": "shop", "tier": "web"}}}
+	if err := e.api.CreateGroup(ctx, &web); err != nil {
+		e.t.Fatal(err)
+	}
+	p := plan.RecoveryPlan{Name: "shop-web", Waves: []plan.Wave{{Name: "web", ProtectionGroupIDs: []string{web.ID}}}}
+	if err := e.api.CreatePlan(ctx, &p); err != nil {
+		e.t.Fatal(err)
+	}
+	res, err := e.exec.Start(ctx, p.ID, plan.ModeRecovery, nil, "test")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return res.ExecutionID
+}
+
 // doc is a page, or a part of one, as the templates wrote it. The helpers
 // find elements by the stable ids and data attributes the templates give
 // them; they rely on the templates' well-formed output, not on a general

@@ -5,7 +5,6 @@ import (
 	"testing"
 
 	"github.com/drsorch/drsorch/internal/auth"
-	"github.com/drsorch/drsorch/internal/plan"
 )
 
 // TestPagesOfferWhatTheRoleMay: a plan's page offers each start form and
@@ -13,21 +12,8 @@ import (
 // submit them; a drill operator controls a drill but not a recovery.
 func TestPagesOfferWhatTheRoleMay(t *testing.T) {
 	e := newEnv(t)
-	ctx := t.Context()
 	drill := e.startDrill()
-	web := plan.ProtectionGroup{Name: "shop-web", Region: "us-east-1",
-		ServerSelector: &plan.Selector{Tags: map[string]string{"app": "shop", "tier": "web"}}}
-	if err := e.api.CreateGroup(ctx, &web); err != nil {
-		t.Fatal(err)
-	}
-	other := plan.RecoveryPlan{Name: "shop-web", Waves: []plan.Wave{{Name: "web", ProtectionGroupIDs: []string{web.ID}}}}
-	if err := e.api.CreatePlan(ctx, &other); err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.exec.Start(ctx, other.ID, plan.ModeRecovery, nil, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	recovery := e.startRecovery()
 	for _, tt := range []struct {
 		role                                auth.Role
 		drill, recover, drive, recoverDrive bool
@@ -47,7 +33,7 @@ func TestPagesOfferWhatTheRoleMay(t *testing.T) {
 		if x.has("control-cancel") != tt.drive {
 			t.Errorf("%s: the drill's cancel offered %v, want %v", tt.role, x.has("control-cancel"), tt.drive)
 		}
-		_, x = e.get("/executions/"+res.ExecutionID, cookie)
+		_, x = e.get("/executions/"+recovery, cookie)
 		if x.has("control-cancel") != tt.recoverDrive {
 			t.Errorf("%s: the recovery's cancel offered %v, want %v", tt.role, x.has("control-cancel"), tt.recoverDrive)
 		}
